@@ -1,0 +1,96 @@
+import { Worker, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { createImportJobHandler } from '../../jobs/import-authenticator.js';
+import { backoffDelayMs } from '../importer/retry-policy.js';
+import { DEFAULT_ATTEMPTS, IMPORT_QUEUE_NAME, type ImportJobData } from '../queue/import-queue.js';
+import type { GlobalRateLimiter } from '../queue/global-rate-limiter.js';
+import type { JobOutcomeName } from '../run/outcome.js';
+import type { RunStore } from '../run/run-store.js';
+import type { StaClient } from '../sta/sta-client.js';
+
+export interface ImportWorkerOptions {
+  /** A connection with maxRetriesPerRequest: null (BullMQ blocks on it). */
+  readonly connection: Redis;
+  readonly prefix: string;
+  /** Jobs in flight in this process. */
+  readonly concurrency: number;
+  readonly sta: StaClient;
+  readonly runStore: RunStore;
+  readonly limiter: GlobalRateLimiter;
+  readonly queue: Queue<ImportJobData>;
+  readonly logger: Logger;
+  /** How long a job lock lives without renewal, ms: a killed worker's jobs are re-delivered after it. */
+  readonly lockDurationMs?: number;
+  /** How often stalled jobs are looked for, ms. */
+  readonly stalledIntervalMs?: number;
+  readonly now?: () => Date;
+}
+
+/** Starts beyond the attempts budget that a job may spend being throttled (429) before giving up. */
+export const RATE_LIMITED_STARTS = 50;
+
+/**
+ * A BullMQ worker for the import queue. Pacing is the global limiter's (inside the STA client);
+ * BullMQ's limiter is set only because `queue.rateLimit()` — the pause after a 429 — has no effect
+ * on a worker without one; its max is far above any real rate so it never paces by itself.
+ */
+export function startImportWorker(options: ImportWorkerOptions): Worker<ImportJobData, JobOutcomeName> {
+  const { logger, queue, limiter, runStore } = options;
+  const handler = createImportJobHandler({
+    sta: options.sta,
+    runStore,
+    holdFor: async (ms) => {
+      await limiter.holdFor(ms);
+      await queue.rateLimit(ms);
+    },
+    onBreakerTripped: async (reason, job) => {
+      logger.error({ reason, runId: job.runId }, 'circuit breaker tripped: every recent STA call failed the same way; pausing the import queue');
+      await runStore.markAborted(job.runId, reason);
+      await queue.pause();
+    },
+    maxStartedAttempts: DEFAULT_ATTEMPTS + RATE_LIMITED_STARTS,
+    logger,
+    now: options.now ?? (() => new Date()),
+  });
+  const worker = new Worker<ImportJobData, JobOutcomeName>(IMPORT_QUEUE_NAME, handler, {
+    connection: options.connection,
+    prefix: options.prefix,
+    concurrency: options.concurrency,
+    autorun: true,
+    limiter: { max: 1_000_000, duration: 1000 },
+    lockDuration: options.lockDurationMs ?? 30_000,
+    stalledInterval: options.stalledIntervalMs ?? 30_000,
+    // A job whose worker died mid-request is re-delivered; re-POSTing is harmless (409 path).
+    maxStalledCount: 3,
+    // Backstop only: the handler itself gives up (and writes the outcome) one start earlier.
+    maxStartedAttempts: DEFAULT_ATTEMPTS + RATE_LIMITED_STARTS + 1,
+    settings: { backoffStrategy: (attemptsMade: number) => backoffDelayMs(attemptsMade, Math.random()) },
+  });
+  worker.on('error', (error) => {
+    logger.error({ error: error.message }, 'worker error');
+  });
+  worker.on('failed', (job, error) => {
+    // Jobs failed by BullMQ itself (stalled too often) never reached the handler's ledger write;
+    // the report resolves them from the failed set.
+    if (job && error.message.includes('stalled')) logger.warn({ jobId: job.id, error: error.message }, 'job failed by BullMQ');
+  });
+  return worker;
+}
+
+/**
+ * Graceful stop: no new jobs; in-flight requests finish. After `timeoutMs` the remaining jobs are
+ * abandoned (their locks expire and another worker re-delivers them).
+ */
+export async function closeWorkerGracefully(worker: Worker, timeoutMs: number): Promise<'drained' | 'forced'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'forced'>((resolve) => {
+    timer = setTimeout(() => {
+      resolve('forced');
+    }, timeoutMs);
+  });
+  const result = await Promise.race([worker.close().then(() => 'drained' as const), timeout]);
+  clearTimeout(timer);
+  if (result === 'forced') await worker.close(true);
+  return result;
+}
