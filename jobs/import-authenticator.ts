@@ -46,7 +46,7 @@ export function createImportJobHandler(deps: ImportJobDeps): (job: Job<ImportJob
         },
         deps.now(),
       );
-      const line = { outcome: outcome.outcome, status: outcome.httpStatus, attempts, latencyMs: Date.now() - started, source: data.source };
+      const line = { outcome: outcome.outcome, status: outcome.httpStatus, attempts, durationMs: Date.now() - started, source: data.source };
       if (outcome.outcome === 'failed') log.warn({ ...line, message: outcome.message }, 'job failed');
       else log.info(line, 'job done');
       if (tripped) await deps.onBreakerTripped(outcome.message ?? breakerCode ?? 'tenant-wide failure', data);

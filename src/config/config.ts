@@ -39,6 +39,8 @@ export interface Config {
   };
   readonly log: {
     readonly level: LogLevel;
+    /** Whether LOG_LEVEL was set (interactive commands default to quieter logs on a TTY otherwise). */
+    readonly levelSet: boolean;
   };
 }
 

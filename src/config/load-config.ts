@@ -162,7 +162,7 @@ export function loadConfig(env: Environment, options: LoadConfigOptions = {}): C
       user: values.DASHBOARD_USER ?? null,
       password: values.DASHBOARD_PASSWORD === undefined ? null : new Secret(values.DASHBOARD_PASSWORD),
     },
-    log: { level: values.LOG_LEVEL satisfies LogLevel },
+    log: { level: values.LOG_LEVEL satisfies LogLevel, levelSet: blankToUndefined(merged['LOG_LEVEL']) !== undefined },
   });
 }
 

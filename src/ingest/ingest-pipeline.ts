@@ -34,6 +34,18 @@ export interface IngestOptions {
   readonly map: FieldMap;
   /** Records per claim/enqueue/commit round trip. */
   readonly batchSize: number;
+  /** Stops between batches (everything committed so far stays; the next ingest resumes after it). */
+  readonly signal?: AbortSignal;
+}
+
+/** Ingest stopped by its signal; what was committed stays and a re-run resumes after it. */
+export class IngestAbortedError extends Error {
+  readonly code = 'INGEST_ABORTED';
+
+  constructor() {
+    super('ingest was interrupted; run the same command again to resume where it stopped');
+    this.name = 'IngestAbortedError';
+  }
 }
 
 export interface IngestTotals {
@@ -98,7 +110,10 @@ export async function ingestFiles(
     for await (const raw of readExport(file)) {
       if (raw.index < start.committed) continue;
       batch.push(raw);
-      if (batch.length >= options.batchSize) await flush(false);
+      if (batch.length >= options.batchSize) {
+        await flush(false);
+        if (options.signal?.aborted) throw new IngestAbortedError();
+      }
     }
     await flush(true);
     onEvent({ kind: 'file-done', file, records: committed });

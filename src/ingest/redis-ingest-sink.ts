@@ -3,7 +3,7 @@ import { IMPORT_JOB_NAME, IMPORT_JOB_OPTIONS, type ImportJobData } from '../queu
 import type { RecordEntry } from '../run/record-entry.js';
 import type { Claim, FileProgress, RunStore } from '../run/run-store.js';
 import type { ExportFile } from './export-file.js';
-import type { EnqueueJob, IngestSink } from './ingest-pipeline.js';
+import { IngestAbortedError, type EnqueueJob, type IngestSink } from './ingest-pipeline.js';
 
 export interface BackpressureEvent {
   readonly kind: 'paused' | 'resumed';
@@ -20,6 +20,8 @@ export interface RedisIngestSinkOptions {
   readonly onBackpressure?: (event: BackpressureEvent) => void;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly now?: () => Date;
+  /** Ends a backpressure wait (the run is being stopped). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -84,6 +86,7 @@ export class RedisIngestSink implements IngestSink {
     const sleep = this.#options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     let paused = false;
     for (;;) {
+      if (this.#options.signal?.aborted) throw new IngestAbortedError();
       const counts = await this.#store.getCounts(runId);
       // Always let one batch through an empty run, even if it alone is bigger than the mark.
       if (counts.pending === 0 || counts.pending + incoming <= maxWaiting) break;

@@ -1,0 +1,125 @@
+import type { JobOutcome, Outcome } from '../run/outcome.js';
+import type { RecordEntry } from '../run/record-entry.js';
+
+/** What verification found for a record in STA. */
+export type Verified = 'present' | 'missing' | 'notChecked';
+
+/** One record of report.json, exactly as PRODUCT.md specifies. */
+export interface ReportRecord {
+  readonly source: string;
+  readonly externalId: string | null;
+  readonly tenantCode: string | null;
+  readonly userId: string | null;
+  readonly credentialId: string | null;
+  readonly friendlyName: string | null;
+  readonly outcome: Outcome;
+  readonly httpStatus: number | null;
+  readonly message: string | null;
+  readonly attempts: number;
+  readonly warnings: readonly string[];
+  readonly sta: { readonly state: string | null; readonly verified: Verified };
+}
+
+export interface ReportSummary {
+  total: number;
+  imported: number;
+  alreadyImported: number;
+  conflict: number;
+  failed: number;
+  invalid: number;
+  duplicate: number;
+  pending: number;
+  verified: {
+    present: number;
+    missing: number;
+    notChecked: number;
+    /** Red flags: `imported`/`already-imported` records that STA does not hold. */
+    importedButMissing: number;
+  };
+}
+
+/** What verification learnt about one record's credential on its user. */
+export interface VerifyFinding {
+  readonly verified: Verified;
+  /** STA's state of the credential when present. */
+  readonly state: string | null;
+}
+
+/**
+ * Joins the three sides of a record: what ingest read, what the worker wrote, what STA holds.
+ * Pure.
+ */
+export function toReportRecord(entry: RecordEntry, outcome: JobOutcome | null, finding: VerifyFinding | null, lostMessage: string | null = null): ReportRecord {
+  const base = {
+    source: entry.source,
+    externalId: entry.externalId,
+    tenantCode: entry.tenantCode,
+    userId: entry.userId,
+    credentialId: entry.credentialId,
+    friendlyName: entry.friendlyName,
+    warnings: entry.warnings,
+  };
+  const sta = { state: finding?.state ?? outcome?.staState ?? null, verified: finding?.verified ?? ('notChecked' as const) };
+  if (entry.ingestOutcome !== 'pending') {
+    return { ...base, outcome: entry.ingestOutcome, httpStatus: null, message: entry.message, attempts: 0, sta };
+  }
+  if (!outcome) {
+    return { ...base, outcome: 'pending', httpStatus: null, message: lostMessage, attempts: 0, sta };
+  }
+  return { ...base, outcome: outcome.outcome, httpStatus: outcome.httpStatus, message: outcome.message, attempts: outcome.attempts, sta };
+}
+
+export function emptySummary(): ReportSummary {
+  return {
+    total: 0,
+    imported: 0,
+    alreadyImported: 0,
+    conflict: 0,
+    failed: 0,
+    invalid: 0,
+    duplicate: 0,
+    pending: 0,
+    verified: { present: 0, missing: 0, notChecked: 0, importedButMissing: 0 },
+  };
+}
+
+/** Adds a record to the summary. */
+export function count(summary: ReportSummary, record: ReportRecord): void {
+  summary.total += 1;
+  switch (record.outcome) {
+    case 'imported':
+      summary.imported += 1;
+      break;
+    case 'already-imported':
+      summary.alreadyImported += 1;
+      break;
+    case 'conflict':
+      summary.conflict += 1;
+      break;
+    case 'failed':
+      summary.failed += 1;
+      break;
+    case 'invalid':
+      summary.invalid += 1;
+      break;
+    case 'duplicate':
+      summary.duplicate += 1;
+      break;
+    case 'pending':
+      summary.pending += 1;
+      break;
+  }
+  summary.verified[record.sta.verified] += 1;
+  if (isRedFlag(record)) summary.verified.importedButMissing += 1;
+}
+
+/** Reported as imported but STA does not hold it: an auditor's first question. */
+export function isRedFlag(record: ReportRecord): boolean {
+  return (record.outcome === 'imported' || record.outcome === 'already-imported') && record.sta.verified === 'missing';
+}
+
+/** Exit code of a run or report: 0 all good, 1 anything to look at. */
+export function exitCodeFor(summary: ReportSummary): 0 | 1 {
+  const problems = summary.failed + summary.invalid + summary.conflict + summary.pending + summary.verified.importedButMissing;
+  return problems === 0 ? 0 : 1;
+}
