@@ -24,7 +24,7 @@ export interface ImportJobDeps {
 /**
  * BullMQ handler for one import job: payload → importAuthenticator → ledger. Throws only to steer
  * BullMQ: an Error to retry with backoff, RateLimitError to wait without spending an attempt,
- * UnrecoverableError to stop (after writing the `failed` outcome).
+ * UnrecoverableError to keep a `failed` job in the failed set (after writing its outcome).
  */
 export function createImportJobHandler(deps: ImportJobDeps): (job: Job<ImportJobData>) => Promise<JobOutcomeName> {
   return async (job) => {
@@ -67,8 +67,13 @@ export function createImportJobHandler(deps: ImportJobDeps): (job: Job<ImportJob
       { sta: deps.sta, onTransportRetry: (error, retriesLeft) => { log.debug({ error: error.message, retriesLeft }, 'transport retry'); } },
     );
     switch (result.kind) {
-      case 'done':
-        return finish(result.outcome, result.breakerCode);
+      case 'done': {
+        const outcome = await finish(result.outcome, result.breakerCode);
+        // A failed job stays in BullMQ's failed set (for `retry` and the dashboard), with STA's
+        // message as its reason; every other outcome completes and is removed.
+        if (outcome === 'failed') throw new UnrecoverableError(result.outcome.message ?? `HTTP ${String(result.outcome.httpStatus)}`);
+        return outcome;
+      }
       case 'retry': {
         const maxAttempts = job.opts.attempts ?? 1;
         if (job.attemptsMade + 1 >= maxAttempts) {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
@@ -58,7 +59,8 @@ export function demoCommand(io: CliIo, setExit: (code: ExitCode) => void): Comma
         faults: { rateLimitPerSecond: DEMO_RATE_LIMIT, latencyMs: 5 },
       });
       const runId = `demo-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
-      const prefix = `sta-migrate-demo`;
+      // Its own prefix per demo: two demos (or a demo next to a real run) never share keys.
+      const prefix = `sta-migrate-demo-${randomBytes(3).toString('hex')}`;
       const config = configFor(io, [], {
         STA_BASE_URL: simulator.url,
         STA_API_KEY: setup.apiKey,
@@ -98,7 +100,8 @@ export function demoCommand(io: CliIo, setExit: (code: ExitCode) => void): Comma
           summary.verified.importedButMissing === 0;
         if (result.report) writeLine(io.stdout, `Open the report: ${resolve(result.report.paths.html)}`);
         if (!matches) writeLine(io.stderr, `The demo's outcomes differ from fixtures/demo/demo-setup.json "expected": ${JSON.stringify(setup.expected)}`);
-        if (!flags.keepRedisData) await cleanDemoKeys(rt, prefix);
+        if (flags.keepRedisData) writeLine(io.stdout, `The run stays in Redis: QUEUE_PREFIX=${prefix} REDIS_URL=${redactRedisUrl(redisUrl)} npx sta-migrate status ${runId}`);
+        else await cleanDemoKeys(rt, prefix);
         setExit(matches ? EXIT.ok : EXIT.problems);
       } finally {
         await rt.close();

@@ -1,14 +1,15 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { closeWorkerGracefully, startImportWorker } from '../worker/import-worker.js';
 import { EXIT, type CliIo, type ExitCode } from './cli-io.js';
 import { resumeAfterBreaker } from './queue-control.js';
 import { Runtime } from './runtime.js';
-import { configFor } from './shared-options.js';
+import { configFor, positiveInt } from './shared-options.js';
 
 interface WorkFlags {
   readonly concurrency?: string;
   readonly rateLimit?: string;
   readonly shutdownTimeout: string;
+  readonly lockDurationMs?: number;
 }
 
 export function workCommand(io: CliIo, setExit: (code: ExitCode) => void): Command {
@@ -17,6 +18,9 @@ export function workCommand(io: CliIo, setExit: (code: ExitCode) => void): Comma
     .option('--concurrency <n>', 'jobs in flight in this process (WORKER_CONCURRENCY)')
     .option('--rate-limit <perSecond>', 'requests per second STA allows, all workers together (STA_RATE_LIMIT)')
     .option('--shutdown-timeout <ms>', 'on SIGTERM/SIGINT, how long in-flight jobs get to finish', '30000')
+    // For tests and tuning (hidden): how long a job's lock outlives a worker that stopped renewing
+    // it — a SIGKILLed worker's jobs go to another worker after about this long (default 30000).
+    .addOption(new Option('--lock-duration-ms <ms>', 'job lock duration and stalled-job check interval, ms').argParser(positiveInt).hideHelp())
     .action(async (flags: WorkFlags) => {
       const config = configFor(
         io,
@@ -38,6 +42,7 @@ export function workCommand(io: CliIo, setExit: (code: ExitCode) => void): Comma
           limiter: await rt.limiter(),
           queue,
           logger: rt.logger.child({ component: 'worker' }),
+          ...(flags.lockDurationMs ? { lockDurationMs: flags.lockDurationMs, stalledIntervalMs: flags.lockDurationMs } : {}),
         });
         rt.logger.info(
           { concurrency: config.worker.concurrency, rateLimitPerSecond: config.sta.rateLimitPerSecond, prefix: config.redis.prefix },

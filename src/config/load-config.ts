@@ -129,11 +129,14 @@ export function loadConfig(env: Environment, options: LoadConfigOptions = {}): C
   const parsed = schema.safeParse(merged);
   const issues: ConfigIssue[] = [];
   const settingName = (variable: string) => options.flags?.[variable] ?? variable;
+  // A secret pasted into the wrong variable must not be echoed back either.
+  const secrets = [...SECRET_VARIABLES].map((name) => merged[name]?.trim() ?? '').filter((value) => value.length >= 4);
+  const scrub = (text: string) => secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const variable = String(issue.path[0] ?? 'configuration');
       const raw = merged[variable];
-      const shown = raw === undefined || SECRET_VARIABLES.has(variable) ? '' : ` (got '${truncate(raw)}')`;
+      const shown = raw === undefined || SECRET_VARIABLES.has(variable) ? '' : ` (got '${truncate(scrub(raw))}')`;
       issues.push({ setting: settingName(variable), problem: `${issue.message}${shown}` });
     }
   }

@@ -4,6 +4,8 @@ import type { LogLevel } from '../config/config.js';
 
 export type { Logger };
 
+const REDACTED = '[redacted]';
+
 /**
  * Paths pino blanks out wherever they appear. The API key is also held in a Secret (prints as
  * "[redacted]") and scrubbed from the output stream by value; these paths cover the payloads and
@@ -32,6 +34,16 @@ export const REDACT_PATHS = [
   '*.password',
 ];
 
+/**
+ * Keys whose value is blanked in the finished line at ANY depth (case-insensitive). pino's paths
+ * stop at a fixed depth; this catches the same fields nested deeper, e.g. a job inside a context.
+ */
+export const REDACTED_KEYS = ['apikey', 'authorization', 'attestationObject', 'clientDataJson', 'attestation', 'password'] as const;
+
+// A JSON member whose key is one of REDACTED_KEYS and whose value is a scalar. Members inside a
+// string value never match: their quotes are escaped (\"), and the pattern needs bare ones.
+const REDACTED_MEMBER = new RegExp(`"(${REDACTED_KEYS.join('|')})":(?:"(?:[^"\\\\]|\\\\.)*"|-?[0-9][0-9.eE+-]*|true|false)`, 'gi');
+
 export interface CreateLoggerOptions {
   readonly level: LogLevel;
   /** Human-readable lines (pino-pretty) instead of JSON; default: when stdout is a TTY. */
@@ -46,14 +58,15 @@ export interface CreateLoggerOptions {
 
 /** A pino logger that cannot write the API key, attestation payloads or passwords. */
 export function createLogger(options: CreateLoggerOptions): Logger {
-  const secrets = (options.secrets ?? []).filter((secret) => secret.length >= 4);
-  const scrub = (line: string) => secrets.reduce((text, secret) => text.split(secret).join('[redacted]'), line);
   const loggerOptions: LoggerOptions = {
     level: options.level,
     base: options.base ?? null,
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    redact: { paths: REDACT_PATHS, censor: REDACTED },
+    // `error` is this codebase's key for failures: render an Error's message and stack, not `{}`
+    // (the scrub below still removes any secret they hold).
+    serializers: { error: pino.stdSerializers.err },
     timestamp: pino.stdTimeFunctions.isoTime,
-    hooks: { streamWrite: scrub },
+    hooks: { streamWrite: lineScrubber(options.secrets ?? []) },
   };
   const destination = options.destination ?? process.stdout;
   const usePretty = options.pretty ?? (process.stdout.isTTY && destination === process.stdout);
@@ -61,6 +74,31 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     return pino(loggerOptions, pretty({ destination, sync: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' }));
   }
   return pino(loggerOptions, destination);
+}
+
+/**
+ * The last step before a JSON line is written (and before pino-pretty reformats it): blanks
+ * {@link REDACTED_KEYS} at any depth and replaces every secret. A secret is matched as written
+ * and as JSON escapes it (once, and twice for a JSON text inside a string), since a key holding
+ * `"` or `\` is written escaped and pino-pretty would print it unescaped.
+ */
+export function lineScrubber(secrets: readonly string[]): (line: string) => string {
+  const forms = new Set<string>();
+  for (const secret of secrets.filter((value) => value.length >= 4)) {
+    const escaped = jsonEscape(secret);
+    // Most escaped first: a less escaped form can be part of a more escaped one.
+    for (const form of [jsonEscape(escaped), escaped, secret]) forms.add(form);
+  }
+  const ordered = [...forms];
+  return (line) => {
+    let text = line.replace(REDACTED_MEMBER, `"$1":"${REDACTED}"`);
+    for (const form of ordered) text = text.split(form).join(REDACTED);
+    return text;
+  };
+}
+
+function jsonEscape(text: string): string {
+  return JSON.stringify(text).slice(1, -1);
 }
 
 /** A logger that writes nothing: for pure code paths and tests that do not look at logs. */

@@ -22,16 +22,33 @@ redis.call('SET', KEYS[1], string.format('%d', nextTat), 'PX', math.ceil((nextTa
 return { 1, wait }
 `);
 
-/** Pushes the TAT to at least now + ARGV[1] µs: everybody waits (a 429's Retry-After). */
+/**
+ * Pushes the TAT to at least now + ARGV[1] µs: everybody waits (a 429's Retry-After). KEYS[2]
+ * remembers the end of the hold, for callers that reserved a slot before it ({@link HELD_US}).
+ */
 const HOLD = new LuaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local untilUs = now + tonumber(ARGV[1])
+local ttlMs = math.ceil(tonumber(ARGV[1]) / 1000) + 1000
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if untilUs > tat then
-  redis.call('SET', KEYS[1], string.format('%d', untilUs), 'PX', math.ceil(tonumber(ARGV[1]) / 1000) + 1000)
+  redis.call('SET', KEYS[1], string.format('%d', untilUs), 'PX', ttlMs)
+end
+local held = tonumber(redis.call('GET', KEYS[2]) or '0')
+if untilUs > held then
+  redis.call('SET', KEYS[2], string.format('%d', untilUs), 'PX', ttlMs)
 end
 return 1
+`);
+
+/** µs left of the current hold (0 when none). */
+const HELD_US = new LuaScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local held = tonumber(redis.call('GET', KEYS[1]) or '0')
+if held > now then return held - now end
+return 0
 `);
 
 export interface GlobalRateLimiterOptions {
@@ -58,6 +75,7 @@ export const DEFAULT_HEADROOM = 0.95;
 export class GlobalRateLimiter {
   readonly #redis: Redis;
   readonly #key: string;
+  readonly #holdKey: string;
   readonly #intervalUs: number;
   readonly #maxAheadUs: number;
   readonly #sleep: (ms: number) => Promise<void>;
@@ -66,6 +84,7 @@ export class GlobalRateLimiter {
     if (!(options.perSecond > 0)) throw new RangeError('perSecond must be positive');
     this.#redis = redis;
     this.#key = key;
+    this.#holdKey = `${key}:hold`;
     this.#intervalUs = Math.round(1_000_000 / (options.perSecond * (options.headroom ?? DEFAULT_HEADROOM)));
     this.#maxAheadUs = (options.maxAheadMs ?? 2000) * 1000;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -80,13 +99,19 @@ export class GlobalRateLimiter {
   async acquire(): Promise<void> {
     for (;;) {
       const [granted, waitUs] = (await ACQUIRE.run(this.#redis, [this.#key], [this.#intervalUs, this.#maxAheadUs])) as [number, number];
-      if (waitUs > 0) await this.#sleep(waitUs / 1000);
-      if (granted === 1) return;
+      // Whole milliseconds, rounded up: a timer that fires early would find its slot still held.
+      if (waitUs > 0) await this.#sleep(Math.ceil(waitUs / 1000));
+      if (granted !== 1) continue;
+      if (waitUs === 0) return;
+      // The slot was reserved before the sleep; a 429 may have put everyone on hold since. Then
+      // the slot is void and the caller queues again, behind the hold.
+      const heldUs = (await HELD_US.run(this.#redis, [this.#holdKey], [])) as number;
+      if (heldUs <= 0) return;
     }
   }
 
   /** Holds every caller, in every process, for `ms` (STA's Retry-After). */
   async holdFor(ms: number): Promise<void> {
-    await HOLD.run(this.#redis, [this.#key], [Math.round(ms * 1000)]);
+    await HOLD.run(this.#redis, [this.#key, this.#holdKey], [Math.round(ms * 1000)]);
   }
 }

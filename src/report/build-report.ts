@@ -60,6 +60,14 @@ export async function buildReport(deps: BuildReportDeps, runId: string): Promise
       const outcomes = await deps.runStore.getOutcomes(runId, jobIds.map((id) => id || '\u0000none'));
       const unresolved = entries.map((entry, i) => (entry.jobId && !outcomes[i] ? entry.jobId : null));
       const fromQueue = await queueStates(deps.queue, deps.redis, unresolved);
+      // A job can finish (and a completed one is removed at once) between the ledger read and the
+      // queue look-up: read the ledger again before calling a job lost.
+      const lost = fromQueue.flatMap((state, i) => (state !== null && state.outcome === null ? [i] : []));
+      const late = await deps.runStore.getOutcomes(runId, lost.map((i) => entries[i]?.jobId ?? '\u0000none'));
+      lost.forEach((slot, k) => {
+        const outcome = late[k];
+        if (outcome) fromQueue[slot] = { outcome, message: null };
+      });
       const findings = verifyStats ? await lookupFindings(deps.redis, keys, entries) : entries.map(() => null);
       for (let i = 0; i < entries.length; i += 1) {
         const entry = entries[i];

@@ -136,19 +136,18 @@ export class ReportFiles {
   }
 
   #keepRow(record: ReportRecord): void {
-    const problem = record.outcome !== 'imported' && record.outcome !== 'already-imported' && record.outcome !== 'duplicate';
-    if (this.#rows.length < HTML_ROW_LIMIT && (!this.#problemRowsOnly || problem || isRedFlag(record))) {
+    if (this.#rows.length < HTML_ROW_LIMIT && (!this.#problemRowsOnly || needsAttention(record))) {
       this.#rows.push(record);
       return;
     }
     this.#truncated = true;
     if (!this.#problemRowsOnly) {
-      // Past the limit: make room for problems by dropping successful rows.
+      // Past the limit: make room for problems (red flags included) by dropping successful rows.
       this.#problemRowsOnly = true;
-      const kept = this.#rows.filter((row) => row.outcome !== 'imported' && row.outcome !== 'already-imported' && row.outcome !== 'duplicate');
+      const kept = this.#rows.filter(needsAttention);
       this.#rows.length = 0;
       this.#rows.push(...kept);
-      if ((problem || isRedFlag(record)) && this.#rows.length < HTML_ROW_LIMIT) this.#rows.push(record);
+      if (needsAttention(record) && this.#rows.length < HTML_ROW_LIMIT) this.#rows.push(record);
     }
   }
 
@@ -158,6 +157,11 @@ export class ReportFiles {
     this.#jsonBuffer = [];
     this.#csvBuffer = [];
   }
+}
+
+/** Not a success, or a success that STA does not hold: the rows a long HTML page keeps. */
+function needsAttention(record: ReportRecord): boolean {
+  return record.outcome === 'imported' || record.outcome === 'already-imported' || record.outcome === 'duplicate' ? isRedFlag(record) : true;
 }
 
 function csvRow(record: ReportRecord): string {

@@ -50,23 +50,28 @@ export interface VerifyFinding {
  * Pure.
  */
 export function toReportRecord(entry: RecordEntry, outcome: JobOutcome | null, finding: VerifyFinding | null, lostMessage: string | null = null): ReportRecord {
-  const base = {
+  // What STA holds now wins over what it answered at import time: a credential verified missing
+  // has no state, even though the import said `pending`.
+  const checked = finding !== null && finding.verified !== 'notChecked';
+  const sta = { state: checked ? finding.state : (outcome?.staState ?? null), verified: finding?.verified ?? ('notChecked' as const) };
+  // Keys in PRODUCT.md's order: report.json is read by people as well as scripts.
+  const record = (outcomeName: Outcome, httpStatus: number | null, message: string | null, attempts: number): ReportRecord => ({
     source: entry.source,
     externalId: entry.externalId,
     tenantCode: entry.tenantCode,
     userId: entry.userId,
     credentialId: entry.credentialId,
     friendlyName: entry.friendlyName,
+    outcome: outcomeName,
+    httpStatus,
+    message,
+    attempts,
     warnings: entry.warnings,
-  };
-  const sta = { state: finding?.state ?? outcome?.staState ?? null, verified: finding?.verified ?? ('notChecked' as const) };
-  if (entry.ingestOutcome !== 'pending') {
-    return { ...base, outcome: entry.ingestOutcome, httpStatus: null, message: entry.message, attempts: 0, sta };
-  }
-  if (!outcome) {
-    return { ...base, outcome: 'pending', httpStatus: null, message: lostMessage, attempts: 0, sta };
-  }
-  return { ...base, outcome: outcome.outcome, httpStatus: outcome.httpStatus, message: outcome.message, attempts: outcome.attempts, sta };
+    sta,
+  });
+  if (entry.ingestOutcome !== 'pending') return record(entry.ingestOutcome, null, entry.message, 0);
+  if (!outcome) return record('pending', null, lostMessage, 0);
+  return record(outcome.outcome, outcome.httpStatus, outcome.message, outcome.attempts);
 }
 
 export function emptySummary(): ReportSummary {

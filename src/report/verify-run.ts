@@ -30,6 +30,7 @@ export interface VerifyStats {
 
 const CHUNK = 1000;
 const ERROR_MARK = '\u0000!error';
+const USERS_PER_BATCH = 200;
 
 const userKey = (tenantCode: string, userId: string) => `${tenantCode}\u0000${userId}`;
 
@@ -93,13 +94,13 @@ export async function verifyRun(deps: VerifyDeps, runId: string): Promise<Verify
     if (found.length > 0) await deps.redis.hset(keys.verifyFound, ...found);
   };
 
-  let cursor = '0';
-  do {
-    const [next, batch] = await deps.redis.sscan(keys.verifyUsers, cursor, 'COUNT', 200);
-    cursor = next;
+  // SPOP, not SSCAN: a scan may return an element twice, and every user must be listed once.
+  for (;;) {
+    const batch = await deps.redis.spop(keys.verifyUsers, USERS_PER_BATCH);
+    if (batch.length === 0) break;
     users += batch.length;
     await runWithConcurrency(batch, deps.concurrency, listUser);
-  } while (cursor !== '0');
+  }
   return { users, listCalls, usersNotChecked };
 }
 

@@ -39,6 +39,7 @@ export interface StaClientOptions {
   readonly onCall?: (event: StaCallEvent) => void;
   /** Injected for tests; by default a keep-alive undici Agent owned (and closed) by the client. */
   readonly dispatcher?: Dispatcher;
+  /** Wall clock, milliseconds since the epoch: call latency and HTTP-date `Retry-After`. Default Date.now. */
   readonly now?: () => number;
 }
 
@@ -78,8 +79,7 @@ export class StaClient {
     const query = new URLSearchParams();
     if (page.pageIndex !== undefined) query.set('pageIndex', String(page.pageIndex));
     if (page.pageSize !== undefined) query.set('pageSize', String(page.pageSize));
-    const body = await this.#call('list', 'GET', user, null, query, undefined, [200]);
-    return asPage(body.json);
+    return this.#call('list', 'GET', user, null, query, undefined, [200], asPage);
   }
 
   /**
@@ -100,22 +100,19 @@ export class StaClient {
 
   /** POST: imports an authenticator. 409 surfaces as a StaError of kind 'conflict'. */
   async createAuthenticator(user: UserRef, request: CreateAuthenticatorRequest): Promise<CreateResult> {
-    const response = await this.#call('create', 'POST', user, null, null, request, [200, 201]);
-    return { status: response.status, authenticator: maybeAuthenticator(response.json) };
+    return this.#call('create', 'POST', user, null, null, request, [200, 201], (json, status) => ({ status, authenticator: maybeAuthenticator(json) }));
   }
 
   async getAuthenticator(user: UserRef, authenticatorId: string): Promise<Authenticator> {
-    const response = await this.#call('get', 'GET', user, authenticatorId, null, undefined, [200]);
-    return asAuthenticator(response.json, 'get');
+    return this.#call('get', 'GET', user, authenticatorId, null, undefined, [200], (json, status) => asAuthenticator(json, 'get', status));
   }
 
   async updateAuthenticator(user: UserRef, authenticatorId: string, update: UpdateAuthenticatorRequest): Promise<Authenticator> {
-    const response = await this.#call('update', 'PATCH', user, authenticatorId, null, update, [200]);
-    return asAuthenticator(response.json, 'update');
+    return this.#call('update', 'PATCH', user, authenticatorId, null, update, [200], (json, status) => asAuthenticator(json, 'update', status));
   }
 
   async deleteAuthenticator(user: UserRef, authenticatorId: string): Promise<void> {
-    await this.#call('delete', 'DELETE', user, authenticatorId, null, undefined, [200, 204]);
+    await this.#call('delete', 'DELETE', user, authenticatorId, null, undefined, [200, 204], () => undefined);
   }
 
   /** Closes pooled connections (only those the client created). */
@@ -134,7 +131,11 @@ export class StaClient {
     return url;
   }
 
-  async #call(
+  /**
+   * One exchange. `decode` turns an expected answer into the result and throws STA_BAD_RESPONSE
+   * when it cannot; it runs before `onCall`, so the event reports that failure too.
+   */
+  async #call<T>(
     operation: StaOperation,
     method: Dispatcher.HttpMethod,
     user: UserRef,
@@ -142,7 +143,8 @@ export class StaClient {
     query: URLSearchParams | null,
     body: unknown,
     expected: readonly number[],
-  ): Promise<{ status: number; json: unknown }> {
+    decode: (json: unknown, status: number) => T,
+  ): Promise<T> {
     await this.#options.beforeRequest?.(operation);
     const url = this.url(user, authenticatorId, query);
     const started = this.#now();
@@ -157,8 +159,9 @@ export class StaClient {
         latencyMs: this.#now() - started,
         errorCode,
       });
+    const apiKey = this.#options.apiKey.reveal();
     const headers: Record<string, string> = {
-      apikey: this.#options.apiKey.reveal(),
+      apikey: apiKey,
       'object-id-format': this.#options.objectIdFormat,
       accept: 'application/json',
       'user-agent': USER_AGENT,
@@ -191,8 +194,15 @@ export class StaClient {
     const json = parseJson(text);
     const status = response.statusCode;
     if (expected.includes(status)) {
+      let result: T;
+      try {
+        result = decode(json, status);
+      } catch (error: unknown) {
+        report(status, error instanceof StaError ? error.code : null);
+        throw error;
+      }
       report(status, null);
-      return { status, json };
+      return result;
     }
     const { code, kind } = classifyStatus(status);
     report(status, code);
@@ -201,8 +211,9 @@ export class StaClient {
       code,
       kind,
       status,
-      staMessage: messageOf(json, text),
-      retryAfterMs: status === 429 || status === 503 ? parseRetryAfterMs(response.headers['retry-after'], Date.now()) : null,
+      // A gateway or proxy may echo request headers in its error page.
+      staMessage: withoutSecret(messageOf(json, text), apiKey),
+      retryAfterMs: status === 429 || status === 503 ? parseRetryAfterMs(response.headers['retry-after'], this.#now()) : null,
     });
   }
 }
@@ -210,6 +221,19 @@ export class StaClient {
 /** Network-level failure → StaError; never includes request headers. */
 function transportError(operation: StaOperation, error: unknown, timeoutMs: number): StaError {
   const code = errorCode(error);
+  if (code === 'UND_ERR_INVALID_ARG') {
+    // undici refused to build the request (e.g. an API key with characters a header cannot carry;
+    // its message names the header, not the value): nothing was sent, and a retry fails the same way.
+    return new StaError({
+      operation,
+      code: 'STA_BAD_REQUEST',
+      kind: 'permanent',
+      status: null,
+      staMessage: error instanceof Error ? error.message : code,
+      requestMayHaveReachedSta: false,
+      cause: error,
+    });
+  }
   const timedOut = isTimeout(error);
   const neverSent = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'UND_ERR_CONNECT_TIMEOUT';
   const detail = timedOut ? `no answer within ${timeoutMs} ms` : (code ?? (error instanceof Error ? error.message : 'network error'));
@@ -279,6 +303,10 @@ export function messageOf(json: unknown, text: string): string | null {
   return trimmed !== '' && trimmed.length <= 500 && !trimmed.startsWith('<') ? trimmed : null;
 }
 
+function withoutSecret(text: string | null, secret: string): string | null {
+  return text === null || secret === '' ? text : text.replaceAll(secret, '[redacted]');
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -287,18 +315,18 @@ function maybeAuthenticator(json: unknown): Authenticator | null {
   return isRecord(json) && typeof json['id'] === 'string' && typeof json['state'] === 'string' ? (json as unknown as Authenticator) : null;
 }
 
-function asAuthenticator(json: unknown, operation: StaOperation): Authenticator {
+function asAuthenticator(json: unknown, operation: StaOperation, status: number): Authenticator {
   const authenticator = maybeAuthenticator(json);
   if (!authenticator) {
-    throw new StaError({ operation, code: 'STA_BAD_RESPONSE', kind: 'retryable', status: 200, staMessage: 'response is not an authenticator' });
+    throw new StaError({ operation, code: 'STA_BAD_RESPONSE', kind: 'retryable', status, staMessage: 'response is not an authenticator' });
   }
   return authenticator;
 }
 
-function asPage(json: unknown): AuthenticatorPage {
+function asPage(json: unknown, status: number): AuthenticatorPage {
   const page = isRecord(json) ? json['page'] : undefined;
   if (!isRecord(page) || !Array.isArray(page['items']) || typeof page['totalPages'] !== 'number') {
-    throw new StaError({ operation: 'list', code: 'STA_BAD_RESPONSE', kind: 'retryable', status: 200, staMessage: 'response is not a page of authenticators' });
+    throw new StaError({ operation: 'list', code: 'STA_BAD_RESPONSE', kind: 'retryable', status, staMessage: 'response is not a page of authenticators' });
   }
   return json as AuthenticatorPage;
 }

@@ -114,7 +114,8 @@ const REASONS: readonly (readonly [RegExp | string, Exclude<StaErrorReason, null
   [STA_MESSAGES.alreadyInUse, 'already-in-use'],
   [STA_MESSAGES.deleteOwnImported, 'delete-own-imported'],
   [STA_MESSAGES.operationNotAllowed, 'operation-not-allowed'],
-  [STA_MESSAGES.validationTitle, 'validation'],
+  // messageOf appends the problem body's field errors to the title.
+  [new RegExp(`^${STA_MESSAGES.validationTitle.replaceAll('.', '\\.')}(?: |$)`, 's'), 'validation'],
   [STA_MESSAGES.tenantNotFoundException, 'tenant-not-found'],
   [STA_MESSAGES.userNotFoundException, 'user-not-found'],
   [STA_MESSAGES.authenticatorNotFoundException, 'authenticator-not-found'],

@@ -2,7 +2,7 @@ import { Worker, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createImportJobHandler } from '../../jobs/import-authenticator.js';
-import { backoffDelayMs } from '../importer/retry-policy.js';
+import { backoffDelayMs, BREAKER_THRESHOLD, DEFAULT_BACKOFF, type BackoffPolicy } from '../importer/retry-policy.js';
 import { DEFAULT_ATTEMPTS, IMPORT_QUEUE_NAME, type ImportJobData } from '../queue/import-queue.js';
 import type { GlobalRateLimiter } from '../queue/global-rate-limiter.js';
 import type { JobOutcomeName } from '../run/outcome.js';
@@ -24,8 +24,15 @@ export interface ImportWorkerOptions {
   readonly lockDurationMs?: number;
   /** How often stalled jobs are looked for, ms. */
   readonly stalledIntervalMs?: number;
+  /** Delays between BullMQ attempts; default {@link DEFAULT_BACKOFF} (tests shorten it). */
+  readonly backoff?: BackoffPolicy;
+  /** Jitter source in [0, 1); default Math.random (tests inject a fixed one). */
+  readonly random?: () => number;
   readonly now?: () => Date;
 }
+
+/** Failure reasons BullMQ gives when it fails a job without calling the handler. */
+const BULLMQ_GAVE_UP = /more than allowable limit/;
 
 /** Starts beyond the attempts budget that a job may spend being throttled (429) before giving up. */
 export const RATE_LIMITED_STARTS = 50;
@@ -37,6 +44,9 @@ export const RATE_LIMITED_STARTS = 50;
  */
 export function startImportWorker(options: ImportWorkerOptions): Worker<ImportJobData, JobOutcomeName> {
   const { logger, queue, limiter, runStore } = options;
+  const backoff = options.backoff ?? DEFAULT_BACKOFF;
+  const random = options.random ?? Math.random;
+  const now = options.now ?? (() => new Date());
   const handler = createImportJobHandler({
     sta: options.sta,
     runStore,
@@ -51,7 +61,7 @@ export function startImportWorker(options: ImportWorkerOptions): Worker<ImportJo
     },
     maxStartedAttempts: DEFAULT_ATTEMPTS + RATE_LIMITED_STARTS,
     logger,
-    now: options.now ?? (() => new Date()),
+    now,
   });
   const worker = new Worker<ImportJobData, JobOutcomeName>(IMPORT_QUEUE_NAME, handler, {
     connection: options.connection,
@@ -65,15 +75,31 @@ export function startImportWorker(options: ImportWorkerOptions): Worker<ImportJo
     maxStalledCount: 3,
     // Backstop only: the handler itself gives up (and writes the outcome) one start earlier.
     maxStartedAttempts: DEFAULT_ATTEMPTS + RATE_LIMITED_STARTS + 1,
-    settings: { backoffStrategy: (attemptsMade: number) => backoffDelayMs(attemptsMade, Math.random()) },
+    settings: { backoffStrategy: (attemptsMade: number) => backoffDelayMs(attemptsMade, random(), backoff) },
   });
   worker.on('error', (error) => {
     logger.error({ error: error.message }, 'worker error');
   });
   worker.on('failed', (job, error) => {
-    // Jobs failed by BullMQ itself (stalled too often) never reached the handler's ledger write;
-    // the report resolves them from the failed set.
-    if (job && error.message.includes('stalled')) logger.warn({ jobId: job.id, error: error.message }, 'job failed by BullMQ');
+    // Jobs failed by BullMQ itself (stalled or started too often) never reach the handler, so
+    // nothing wrote their outcome: write it here, or `run` would wait for them forever. (The
+    // ledger keeps a success that an earlier start already recorded.)
+    if (!job?.id || !BULLMQ_GAVE_UP.test(error.message)) return;
+    logger.warn({ jobId: job.id, runId: job.data.runId, error: error.message }, 'job failed by BullMQ');
+    const outcome = {
+      outcome: 'failed' as const,
+      httpStatus: null,
+      message: `The queue gave up on the job: ${error.message} (a worker died or hung while holding it).`,
+      attempts: job.attemptsStarted,
+      staId: null,
+      staState: null,
+      at: now().toISOString(),
+    };
+    runStore
+      .recordOutcome(job.data.runId, { jobId: job.id, outcome, breakerCode: null, breakerThreshold: BREAKER_THRESHOLD }, now())
+      .catch((writeError: unknown) => {
+        logger.error({ jobId: job.id, error: writeError instanceof Error ? writeError.message : String(writeError) }, 'could not record the outcome of a job BullMQ failed');
+      });
   });
   return worker;
 }

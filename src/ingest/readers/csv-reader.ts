@@ -3,6 +3,12 @@ import { CsvRecordSplitter, type SplitRecord } from './csv-record-splitter.js';
 import { MAX_RECORD_BYTES, type RawRecord } from './raw-record.js';
 
 const BATCH = 500;
+/**
+ * The splitter has already cut records at line breaks outside quotes, so `\n` is the only record
+ * delimiter: left to auto-detection, csv-parse takes a stray unquoted CR for the delimiter and
+ * shifts the fields of one record onto the next.
+ */
+const CSV_PARSE_OPTIONS = { relax_column_count: true, skip_empty_lines: false, record_delimiter: '\n' } as const;
 
 /**
  * Reads CSV text (RFC 4180: header row, quoted fields with commas and line breaks, CRLF or LF,
@@ -79,7 +85,7 @@ function parseRows(records: readonly SplitRecord[]): (string[] | Error)[] {
   if (clean.length === 0) return records.map(() => new Error('broken record'));
   let rows: string[][] | null = null;
   try {
-    const parsed = parse(clean.map((record) => record.text).join('\n'), { relax_column_count: true, skip_empty_lines: false });
+    const parsed = parse(clean.map((record) => record.text).join('\n'), CSV_PARSE_OPTIONS);
     if (parsed.length === clean.length) rows = parsed;
   } catch {
     rows = null;
@@ -95,7 +101,7 @@ function parseRows(records: readonly SplitRecord[]): (string[] | Error)[] {
 
 function parseOne(text: string): string[] | Error {
   try {
-    const rows = parse(text, { relax_column_count: true, skip_empty_lines: false });
+    const rows = parse(text, CSV_PARSE_OPTIONS);
     return rows[0] ?? [];
   } catch (error: unknown) {
     return error instanceof Error ? error : new Error(String(error));

@@ -51,12 +51,16 @@ export class CsvRecordSplitter {
   #drain(final: boolean): SplitRecord[] {
     const out: SplitRecord[] = [];
     for (;;) {
+      if (this.#skippingLine) {
+        if (this.#skipRestOfLine()) continue;
+        return out;
+      }
       if (this.#discarding) {
         if (this.#discard()) continue;
         if (final) this.#buffer = '';
         return out;
       }
-      const end = this.#findRecordEnd();
+      const end = this.#findRecordEnd(final);
       if (end === MALFORMED_MULTILINE) {
         this.#emitFirstLineAsBroken(out, 'a quoted field opened here is never closed properly (a later quote is followed by text)');
         continue;
@@ -81,8 +85,11 @@ export class CsvRecordSplitter {
     }
   }
 
-  /** Index of the line break that ends the current record, or -1 if not in the buffer yet. */
-  #findRecordEnd(): number {
+  /**
+   * Index of the line break that ends the current record, or -1 if not in the buffer yet. With
+   * `final`, nothing more will arrive: a quote that is the last character closes its field.
+   */
+  #findRecordEnd(final: boolean): number {
     const buffer = this.#buffer;
     let i = this.#scan;
     while (i < buffer.length) {
@@ -93,6 +100,12 @@ export class CsvRecordSplitter {
           break;
         }
         if (quote + 1 >= buffer.length) {
+          if (final) {
+            this.#inQuotes = false;
+            this.#atFieldStart = false;
+            i = quote + 1;
+            continue;
+          }
           // Cannot tell `""` from a closing quote until the next character arrives.
           i = quote;
           break;
@@ -161,6 +174,22 @@ export class CsvRecordSplitter {
     const firstBreak = this.#buffer.indexOf('\n');
     const message = `${reason}; the record is taken to end at its first line and reading resumes on the next`;
     this.#emit(out, firstBreak === -1 ? this.#buffer.length : firstBreak, message);
+    // The first line has not ended yet (one oversize line): its rest belongs to the record just
+    // reported, not to a new one.
+    if (firstBreak === -1) this.#skippingLine = true;
+  }
+
+  /** Drops text up to and including the next line break; true once it has been dropped. */
+  #skipRestOfLine(): boolean {
+    const lineBreak = this.#buffer.indexOf('\n');
+    this.#buffer = lineBreak === -1 ? '' : this.#buffer.slice(lineBreak + 1);
+    this.#scan = 0;
+    if (lineBreak === -1) return false;
+    this.#line += 1;
+    this.#skippingLine = false;
+    this.#inQuotes = false;
+    this.#atFieldStart = true;
+    return true;
   }
 
   /**
@@ -174,7 +203,7 @@ export class CsvRecordSplitter {
 
   /** Drops scanned text while discarding; true when the oversize record has ended. */
   #discard(): boolean {
-    const end = this.#findRecordEnd();
+    const end = this.#findRecordEnd(false);
     const dropped = end === -1 ? this.#buffer : this.#buffer.slice(0, end + 1);
     this.#line += countNewlines(dropped);
     this.#buffer = this.#buffer.slice(dropped.length);
@@ -187,6 +216,7 @@ export class CsvRecordSplitter {
   }
 
   #discarding = false;
+  #skippingLine = false;
 }
 
 function countNewlines(text: string): number {
