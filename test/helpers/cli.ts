@@ -28,8 +28,17 @@ export function cleanEnv(env: Record<string, string> = {}): Record<string, strin
   return { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', LOG_LEVEL: 'info', ...env };
 }
 
-/** Starts the CLI; the caller waits with {@link waitFor}. */
-export function startCli(args: readonly string[], options: CliOptions = {}): { child: ChildProcessByStdio<null, Readable, Readable>; result: Promise<CliResult> } {
+/** A CLI process started by {@link startCli}. */
+export interface StartedCli {
+  readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  /** Settles when the process exits. */
+  readonly result: Promise<CliResult>;
+  /** Everything written so far. */
+  output(): { stdout: string; stderr: string };
+}
+
+/** Starts the CLI; await `result` for the end, or {@link waitForOutput} for a line. */
+export function startCli(args: readonly string[], options: CliOptions = {}): StartedCli {
   const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? REPO_ROOT, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -42,7 +51,29 @@ export function startCli(args: readonly string[], options: CliOptions = {}): { c
       resolve({ code, signal, stdout, stderr });
     });
   });
-  return { child, result };
+  return { child, result, output: () => ({ stdout, stderr }) };
+}
+
+/**
+ * Waits until the process's stdout matches `pattern` (polling, with a deadline).
+ *
+ * @throws when the deadline passes or the process exits first.
+ */
+export async function waitForOutput(started: StartedCli, pattern: RegExp, timeoutMs = 15_000): Promise<RegExpExecArray> {
+  const state = { exited: false };
+  void started.result.then(() => {
+    state.exited = true;
+  });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const match = pattern.exec(started.output().stdout);
+    if (match) return match;
+    if (state.exited || Date.now() > deadline) {
+      const { stdout, stderr } = started.output();
+      throw new Error(`no output matching ${String(pattern)} (${state.exited ? 'process exited' : 'timed out'})\nstdout: ${stdout}\nstderr: ${stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Runs the CLI to completion. */

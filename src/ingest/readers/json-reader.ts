@@ -12,6 +12,8 @@ export async function* readJson(chunks: AsyncIterable<Buffer>, label: string): A
   let index = 0;
   // Written from parser callbacks: a holder, so control-flow narrowing does not see it as constant.
   const state: { failure: string | null; wrapped: boolean; sawRecordsArray: boolean } = { failure: null, wrapped: false, sawRecordsArray: false };
+  /** Bytes before the document (BOM, whitespace): the parser counts from after them. */
+  let skippedBytes = 0;
   const ready: RawRecord[] = [];
 
   const start = (firstChar: string): JSONParser | null => {
@@ -50,6 +52,7 @@ export async function* readJson(chunks: AsyncIterable<Buffer>, label: string): A
       head = Buffer.concat([head, chunk]);
       const at = firstSignificantByte(head);
       if (at === -1) continue;
+      skippedBytes = at;
       parser = start(String.fromCharCode(head[at] ?? 0));
       if (!parser) break;
       safeWrite(parser, head.subarray(at), (message) => (state.failure ??= message));
@@ -72,7 +75,7 @@ export async function* readJson(chunks: AsyncIterable<Buffer>, label: string): A
   }
   const failure = state.failure;
   if (failure !== null) {
-    const reason = failure.startsWith('JSON:') ? failure : `JSON: the document is cut off or malformed after ${index} record(s) (${failure}); nothing after that point can be read`;
+    const reason = failure.startsWith('JSON:') ? failure : `JSON: the document is cut off or malformed after ${index} record(s) (${withoutChunkPosition(failure, skippedBytes)}); nothing after that point can be read`;
     yield { ok: false, index, source: `${label}:#${index}`, reason };
   }
 }
@@ -91,6 +94,11 @@ function safeWrite(parser: JSONParser, data: Buffer, onFailure: (message: string
   } catch (error: unknown) {
     onFailure(error instanceof Error ? error.message : String(error));
   }
+}
+
+/** The parser names the position within the chunk it was given: noise that changes with the read size. */
+function withoutChunkPosition(message: string, skippedBytes: number): string {
+  return message.replace(/ at chunk position "\d+" \(absolute position "(\d+)"\)/, (_match, position: string) => ` at byte ${Number(position) + skippedBytes}`);
 }
 
 function describe(value: unknown): string {
