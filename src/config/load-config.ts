@@ -63,7 +63,15 @@ const schema = z.object({
       })
       .optional(),
   ),
-  STA_API_KEY: optionalText,
+  STA_API_KEY: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      // Sent as an HTTP header: a line break or non-ASCII character (a bad paste) would fail every call.
+      .regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces (it is sent as the apikey header)' })
+      .optional(),
+  ),
   STA_TENANT: z.preprocess(
     blankToUndefined,
     z

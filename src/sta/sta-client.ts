@@ -64,6 +64,7 @@ export class StaClient {
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
   readonly #now: () => number;
+  #closed: Promise<void> | undefined;
 
   constructor(options: StaClientOptions) {
     this.#options = options;
@@ -100,7 +101,14 @@ export class StaClient {
 
   /** POST: imports an authenticator. 409 surfaces as a StaError of kind 'conflict'. */
   async createAuthenticator(user: UserRef, request: CreateAuthenticatorRequest): Promise<CreateResult> {
-    return this.#call('create', 'POST', user, null, null, request, [200, 201], (json, status) => ({ status, authenticator: maybeAuthenticator(json) }));
+    return this.#call('create', 'POST', user, null, null, request, [200, 201], (json, status, text) => {
+      // STA may answer a successful import with the authenticator or with nothing; an HTML page
+      // (a wrong base URL, a proxy's login page) must not count as an import.
+      if (json === null && text.trim() !== '') {
+        throw new StaError({ operation: 'create', code: 'STA_BAD_RESPONSE', kind: 'retryable', status, staMessage: 'the answer to the import is not JSON (is STA_BASE_URL the STA API?)' });
+      }
+      return { status, authenticator: maybeAuthenticator(json) };
+    });
   }
 
   async getAuthenticator(user: UserRef, authenticatorId: string): Promise<Authenticator> {
@@ -115,9 +123,10 @@ export class StaClient {
     await this.#call('delete', 'DELETE', user, authenticatorId, null, undefined, [200, 204], () => undefined);
   }
 
-  /** Closes pooled connections (only those the client created). */
+  /** Closes pooled connections (only those the client created). Safe to call more than once. */
   async close(): Promise<void> {
-    if (this.#ownsDispatcher) await this.#dispatcher.close();
+    // undici destroys a closed Agent, and a second close() of a destroyed one rejects.
+    if (this.#ownsDispatcher) await (this.#closed ??= this.#dispatcher.close());
   }
 
   /** Builds the URL of an operation; ids are percent-encoded (base64 ids contain + / =). */
@@ -143,7 +152,7 @@ export class StaClient {
     query: URLSearchParams | null,
     body: unknown,
     expected: readonly number[],
-    decode: (json: unknown, status: number) => T,
+    decode: (json: unknown, status: number, text: string) => T,
   ): Promise<T> {
     await this.#options.beforeRequest?.(operation);
     const url = this.url(user, authenticatorId, query);
@@ -196,7 +205,7 @@ export class StaClient {
     if (expected.includes(status)) {
       let result: T;
       try {
-        result = decode(json, status);
+        result = decode(json, status, text);
       } catch (error: unknown) {
         report(status, error instanceof StaError ? error.code : null);
         throw error;

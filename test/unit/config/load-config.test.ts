@@ -137,3 +137,13 @@ describe('readEnvironment', () => {
     expect(readEnvironment(env, '/nonexistent/.env')).toBe(env);
   });
 });
+
+describe('STA_API_KEY', () => {
+  it('rejects a key an HTTP header cannot carry, without echoing it', () => {
+    const pasted = `${KEY}\nextra`;
+    const error = configError(() => loadConfig({ STA_API_KEY: pasted }));
+    expect(error.issues[0]?.setting).toBe('STA_API_KEY');
+    expect(error.message).toContain('printable ASCII');
+    expect(error.message).not.toContain(KEY);
+  });
+});
