@@ -43,7 +43,6 @@ const CHUNK = 1000;
 export async function buildReport(deps: BuildReportDeps, runId: string): Promise<BuiltReport> {
   const manifest = await deps.runStore.getManifest(runId);
   if (!manifest) throw new RunNotFoundError(runId);
-  const keys = deps.runStore.keys(runId);
   const verifyStats = deps.verify ? await deps.verify(runId) : null;
   const files = await deps.runStore.getFiles(runId);
   const report = await ReportFiles.open(deps.reportDir, {
@@ -68,7 +67,7 @@ export async function buildReport(deps: BuildReportDeps, runId: string): Promise
         const outcome = late[k];
         if (outcome) fromQueue[slot] = { outcome, message: null };
       });
-      const findings = verifyStats ? await lookupFindings(deps.redis, keys, entries) : entries.map(() => null);
+      const findings = verifyStats ? await lookupFindings(deps.redis, verifyStats.scratch, entries) : entries.map(() => null);
       for (let i = 0; i < entries.length; i += 1) {
         const entry = entries[i];
         if (!entry) continue;
@@ -78,10 +77,11 @@ export async function buildReport(deps: BuildReportDeps, runId: string): Promise
       }
     }
     const written = await report.finish(deps.now());
-    if (verifyStats) await clearVerification(deps.redis, keys);
+    if (verifyStats) await clearVerification(deps.redis, verifyStats.scratch);
     return { ...written, verifyStats };
   } catch (error: unknown) {
     await report.abort();
+    if (verifyStats) await clearVerification(deps.redis, verifyStats.scratch).catch(() => undefined);
     throw error;
   }
 }

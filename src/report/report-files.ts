@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -54,6 +55,7 @@ const CSV_COLUMNS = [
 export class ReportFiles {
   readonly #header: ReportHeader;
   readonly #paths: ReportPaths;
+  readonly #part: string;
   readonly #recordsPart: string;
   readonly #records: WriteStream;
   readonly #csv: WriteStream;
@@ -69,9 +71,12 @@ export class ReportFiles {
   private constructor(header: ReportHeader, paths: ReportPaths) {
     this.#header = header;
     this.#paths = paths;
-    this.#recordsPart = join(paths.dir, '.records.json.part');
+    // Part files are named per build: two builds of one report (a `report` while `run` finishes)
+    // never write into each other's files; the last rename wins, whole.
+    this.#part = `${randomBytes(4).toString('hex')}.part`;
+    this.#recordsPart = join(paths.dir, `.records.json.${this.#part}`);
     this.#records = createWriteStream(this.#recordsPart, { mode: FILE_MODE });
-    this.#csv = createWriteStream(`${paths.csv}.part`, { mode: FILE_MODE });
+    this.#csv = createWriteStream(`${paths.csv}.${this.#part}`, { mode: FILE_MODE });
     this.#csvBuffer.push(`${CSV_COLUMNS.join(',')}\r\n`);
   }
 
@@ -100,7 +105,7 @@ export class ReportFiles {
       2,
     );
     // `{ …header, summary, "records": [` + the streamed records + `]}`: summary first, as people read it.
-    const jsonPart = `${this.#paths.json}.part`;
+    const jsonPart = `${this.#paths.json}.${this.#part}`;
     const json = createWriteStream(jsonPart, { mode: FILE_MODE });
     await writeChunk(json, `${head.slice(0, head.lastIndexOf('}')).trimEnd()},\n  "records": [`);
     for await (const chunk of createReadStream(this.#recordsPart)) await writeChunk(json, chunk as Buffer);
@@ -120,19 +125,20 @@ export class ReportFiles {
       rows: this.#rows,
       truncated: this.#truncated,
     });
-    await writeFile(`${this.#paths.html}.part`, html, { mode: FILE_MODE });
+    await writeFile(`${this.#paths.html}.${this.#part}`, html, { mode: FILE_MODE });
     for (const path of [this.#paths.json, this.#paths.csv, this.#paths.html]) {
-      await chmod(`${path}.part`, FILE_MODE);
-      await rename(`${path}.part`, path);
+      await chmod(`${path}.${this.#part}`, FILE_MODE);
+      await rename(`${path}.${this.#part}`, path);
     }
     return { paths: this.#paths, summary: this.#summary, groups };
   }
 
   /** Removes partial files after a failure. */
   async abort(): Promise<void> {
-    this.#records.destroy();
-    this.#csv.destroy();
-    await Promise.all([this.#recordsPart, `${this.#paths.csv}.part`, `${this.#paths.json}.part`].map((path) => rm(path, { force: true })));
+    // Wait for the streams to close: one still opening its file would create it after the rm.
+    await Promise.all([destroy(this.#records), destroy(this.#csv)]);
+    const parts = [this.#recordsPart, `${this.#paths.csv}.${this.#part}`, `${this.#paths.json}.${this.#part}`, `${this.#paths.html}.${this.#part}`];
+    await Promise.all(parts.map((path) => rm(path, { force: true })));
   }
 
   #keepRow(record: ReportRecord): void {
@@ -186,6 +192,13 @@ function csvRow(record: ReportRecord): string {
 
 async function writeChunk(stream: WriteStream, chunk: string | Buffer): Promise<void> {
   if (!stream.write(chunk)) await once(stream, 'drain');
+}
+
+async function destroy(stream: WriteStream): Promise<void> {
+  if (stream.closed) return;
+  const closed = once(stream, 'close');
+  stream.destroy();
+  await closed;
 }
 
 async function end(stream: WriteStream): Promise<void> {

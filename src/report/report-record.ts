@@ -74,6 +74,7 @@ export function toReportRecord(entry: RecordEntry, outcome: JobOutcome | null, f
   return record(outcome.outcome, outcome.httpStatus, outcome.message, outcome.attempts);
 }
 
+/** A summary with every count at zero. */
 export function emptySummary(): ReportSummary {
   return {
     total: 0,

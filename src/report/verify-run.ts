@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import pRetry from 'p-retry';
 import { effectiveRetryAfterMs } from '../importer/retry-policy.js';
-import type { RunKeys } from '../run/run-keys.js';
+import { randomBytes } from 'node:crypto';
+import type { VerifyScratchKeys } from '../run/run-keys.js';
 import type { RunStore } from '../run/run-store.js';
 import { MAX_PAGE_SIZE, type StaClient } from '../sta/sta-client.js';
 import { StaError } from '../sta/sta-error.js';
@@ -26,6 +27,8 @@ export interface VerifyStats {
   readonly listCalls: number;
   /** Users whose authenticators could not be listed (their records are `notChecked`). */
   readonly usersNotChecked: number;
+  /** Where the findings are, for {@link lookupFindings}; removed by {@link clearVerification}. */
+  readonly scratch: VerifyScratchKeys;
 }
 
 const CHUNK = 1000;
@@ -40,8 +43,7 @@ const userKey = (tenantCode: string, userId: string) => `${tenantCode}\u0000${us
  * (bounded memory here) for the report to join. Paced by the global rate limiter.
  */
 export async function verifyRun(deps: VerifyDeps, runId: string): Promise<VerifyStats> {
-  const keys = deps.runStore.keys(runId);
-  await deps.redis.del(keys.verifyUsers, keys.verifyFound);
+  const keys = deps.runStore.scratchKeys(runId, randomBytes(6).toString('hex'));
 
   const total = await deps.runStore.recordCount(runId);
   for (let start = 0; start < total; start += CHUNK) {
@@ -49,7 +51,7 @@ export async function verifyRun(deps: VerifyDeps, runId: string): Promise<Verify
     const users = entries
       .filter((entry) => entry.ingestOutcome !== 'invalid' && entry.tenantCode !== null && entry.userId !== null && entry.credentialId !== null)
       .map((entry) => userKey(entry.tenantCode ?? '', entry.userId ?? ''));
-    if (users.length > 0) await deps.redis.sadd(keys.verifyUsers, ...users);
+    if (users.length > 0) await deps.redis.sadd(keys.users, ...users);
   }
 
   let listCalls = 0;
@@ -91,23 +93,23 @@ export async function verifyRun(deps: VerifyDeps, runId: string): Promise<Verify
         found.push(`${key}${ERROR_MARK}`, message);
       }
     }
-    if (found.length > 0) await deps.redis.hset(keys.verifyFound, ...found);
+    if (found.length > 0) await deps.redis.hset(keys.found, ...found);
   };
 
   // SPOP, not SSCAN: a scan may return an element twice, and every user must be listed once.
   for (;;) {
-    const batch = await deps.redis.spop(keys.verifyUsers, USERS_PER_BATCH);
+    const batch = await deps.redis.spop(keys.users, USERS_PER_BATCH);
     if (batch.length === 0) break;
     users += batch.length;
     await runWithConcurrency(batch, deps.concurrency, listUser);
   }
-  return { users, listCalls, usersNotChecked };
+  return { users, listCalls, usersNotChecked, scratch: keys };
 }
 
 /** Findings for a chunk of records (null where the record was not looked for). */
 export async function lookupFindings(
   redis: Redis,
-  keys: RunKeys,
+  keys: VerifyScratchKeys,
   records: readonly { tenantCode: string | null; userId: string | null; credentialId: string | null; ingestOutcome: string }[],
 ): Promise<(VerifyFinding | null)[]> {
   const fields: string[] = [];
@@ -116,7 +118,7 @@ export async function lookupFindings(
     fields.push(`${user}\u0000${record.credentialId ?? ''}`, `${user}${ERROR_MARK}`);
   }
   if (fields.length === 0) return [];
-  const values = await redis.hmget(keys.verifyFound, ...fields);
+  const values = await redis.hmget(keys.found, ...fields);
   return records.map((record, i) => {
     if (record.ingestOutcome === 'invalid' || record.credentialId === null || record.userId === null) return null;
     const state = values[2 * i] ?? null;
@@ -126,8 +128,9 @@ export async function lookupFindings(
   });
 }
 
-export async function clearVerification(redis: Redis, keys: RunKeys): Promise<void> {
-  await redis.del(keys.verifyUsers, keys.verifyFound);
+/** Removes the scratch keys verification leaves for the report to join. */
+export async function clearVerification(redis: Redis, keys: VerifyScratchKeys): Promise<void> {
+  await redis.del(keys.users, keys.found);
 }
 
 async function runWithConcurrency<T>(items: readonly T[], concurrency: number, task: (item: T) => Promise<void>): Promise<void> {

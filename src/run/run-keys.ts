@@ -17,9 +17,6 @@ export interface RunKeys {
   readonly outcomes: string;
   /** STRING: held by the one ingest process writing this run. */
   readonly ingestLock: string;
-  /** SET and HASH used while verifying against STA. */
-  readonly verifyUsers: string;
-  readonly verifyFound: string;
 }
 
 export function runKeys(prefix: string, runId: string): RunKeys {
@@ -32,9 +29,21 @@ export function runKeys(prefix: string, runId: string): RunKeys {
     claims: `${base}:claims`,
     outcomes: `${base}:outcomes`,
     ingestLock: `${base}:ingest-lock`,
-    verifyUsers: `${base}:verify-users`,
-    verifyFound: `${base}:verify-found`,
   };
+}
+
+/**
+ * Scratch keys of one verification (a SET of users to list, a HASH of what STA holds), named per
+ * report build so that two builds of the same run never share them.
+ */
+export interface VerifyScratchKeys {
+  readonly users: string;
+  readonly found: string;
+}
+
+export function verifyScratchKeys(prefix: string, runId: string, token: string): VerifyScratchKeys {
+  const base = `${prefix}:run:${runId}:verify:${token}`;
+  return { users: `${base}:users`, found: `${base}:found` };
 }
 
 /** ZSET of run ids scored by creation time (ms). */

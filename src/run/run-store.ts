@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { LuaScript } from '../redis/lua-script.js';
 import type { JobOutcome, OutcomeCounts } from './outcome.js';
 import { decodeRecordEntry, encodeRecordEntry, type RecordEntry } from './record-entry.js';
-import { breakerKey, runKeys, runsIndexKey, type RunKeys } from './run-keys.js';
+import { breakerKey, runKeys, runsIndexKey, verifyScratchKeys, type RunKeys, type VerifyScratchKeys } from './run-keys.js';
 
 /** Progress of one export file within a run; the checkpoint that makes ingest resumable. */
 export interface FileProgress {
@@ -167,6 +167,11 @@ export class RunStore {
 
   keys(runId: string): RunKeys {
     return runKeys(this.#prefix, runId);
+  }
+
+  /** Scratch keys for one verification of the run. */
+  scratchKeys(runId: string, token: string): VerifyScratchKeys {
+    return verifyScratchKeys(this.#prefix, runId, token);
   }
 
   /** Creates the run if new; returns whether it already existed. */
