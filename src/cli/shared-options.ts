@@ -45,7 +45,9 @@ export function positiveInt(value: string): number {
 /** Loads configuration from the environment and `.env`, with command-line overrides. */
 export function configFor(io: CliIo, require: readonly RequirableSetting[], overrides: Record<string, string | undefined> = {}, flags: Record<string, string> = {}): Config {
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
-  const options: LoadConfigOptions = { require, overrides: defined, flags };
+  // A message names the flag only when the flag gave the value; otherwise the variable the user set.
+  const givenFlags = Object.fromEntries(Object.entries(flags).filter(([variable]) => variable in defined));
+  const options: LoadConfigOptions = { require, overrides: defined, flags: givenFlags };
   return loadConfig(readEnvironment(io.env), options);
 }
 

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { connectRedis } from '../helpers/redis.js';
 
 /** A TCP port nothing listens on (bound, then released). */
@@ -29,10 +29,6 @@ function reportPath(stdout: string): string {
 
 describe('npm run demo (sta-migrate demo)', () => {
   const reportDir = mkdtempSync(join(tmpdir(), 'sta-demo-'));
-
-  beforeAll(() => {
-    execSync('npm run build --silent', { cwd: REPO_ROOT, stdio: 'ignore' });
-  });
 
   afterAll(() => {
     rmSync(reportDir, { recursive: true, force: true });

@@ -2,14 +2,13 @@
  * The README's tour, command by command, as a user types it: dry run, ingest, a separate worker
  * process stopped with SIGTERM, status, report --verify, and the stand-alone simulator.
  */
-import { execSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/index.js';
-import { REPO_ROOT, runCli, startCli, waitForOutput } from '../helpers/cli.js';
+import { runCli, startCli, waitForOutput } from '../helpers/cli.js';
 import { SAMPLE_EXPORT_PATHS } from '../helpers/fixture-paths.js';
 import { connectRedis, deletePrefix, freshPrefix } from '../helpers/redis.js';
 
@@ -23,7 +22,6 @@ describe('the README tour', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    execSync('npm run build --silent', { cwd: REPO_ROOT, stdio: 'ignore' });
     simulator = await startSimulator({ tenants: [{ code: 'ACME' }], apiKeys: [{ key: API_KEY, tenants: ['ACME'] }] });
     env = { STA_BASE_URL: simulator.url, STA_API_KEY: API_KEY, STA_TENANT: 'ACME', STA_RATE_LIMIT: '200', QUEUE_PREFIX: prefix, REPORT_DIR: reportDir };
   });
