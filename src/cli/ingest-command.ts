@@ -31,7 +31,7 @@ export function ingestCommand(io: CliIo, setExit: (code: ExitCode) => void): Com
         try {
           if (flags.dryRun) {
             const report = await ReportFiles.open(config.report.dir, { runId: prepared.runId, files: prepared.files.map((file) => file.label), startedAt: new Date().toISOString(), finishedAt: null });
-            const result = await dryRunIngest(prepared.files, prepared.ingest, report, new Date(), onEvent);
+            const result = await dryRunIngest(prepared.files, prepared.ingest, report, onEvent);
             progress.stop();
             writeLine(
               io.stdout,

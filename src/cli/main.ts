@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config-error.js';
 import { ExportFileError } from '../ingest/export-file.js';
+import { IngestAbortedError } from '../ingest/ingest-pipeline.js';
 import { IngestLockedError } from '../ingest/run-ingest.js';
 import { RunNotFoundError } from '../report/build-report.js';
 import { CliError, EXIT, processIo, writeLine, type CliIo, type ExitCode } from './cli-io.js';
@@ -60,6 +61,10 @@ function reportError(error: unknown, io: CliIo): ExitCode {
   if (error instanceof ConfigError || error instanceof ExportFileError || error instanceof IngestLockedError || error instanceof RunNotFoundError) {
     writeLine(io.stderr, `sta-migrate: ${error.message}`);
     return EXIT.usage;
+  }
+  if (error instanceof IngestAbortedError) {
+    writeLine(io.stderr, `sta-migrate: ${error.message}`);
+    return EXIT.problems;
   }
   if (error instanceof CliError) {
     writeLine(io.stderr, `sta-migrate: ${error.message}`);

@@ -49,12 +49,12 @@ export async function dryRunIngest(
   files: readonly ExportFile[],
   options: IngestOptions,
   report: ReportFiles,
-  now: Date,
   onEvent?: (event: IngestEvent) => void,
 ): Promise<{ totals: IngestTotals; report: WrittenReport }> {
   try {
     const totals = await ingestFiles(files, options, new DryRunSink(report), onEvent);
-    return { totals, report: await report.finish(now) };
+    const finished = new Date();
+    return { totals, report: await report.finish(finished, finished.toISOString()) };
   } catch (error: unknown) {
     await report.abort();
     throw error;

@@ -21,7 +21,7 @@ export interface ExportFile {
   readonly sha256: string;
 }
 
-export type ExportFileProblem = 'not-found' | 'not-a-file' | 'unreadable' | 'empty' | 'binary' | 'missing-columns' | 'bad-header';
+export type ExportFileProblem = 'not-found' | 'not-a-file' | 'unreadable' | 'empty' | 'binary' | 'wrong-format' | 'missing-columns' | 'bad-header';
 
 /** A file that cannot be read at all (exit 2): the message names the file and what to do. */
 export class ExportFileError extends Error {
@@ -59,13 +59,14 @@ export async function inspectExportFile(path: string, options: { format?: Export
   }
   if (size === 0) throw new ExportFileError(path, 'empty', 'the file is empty (0 bytes): the export probably failed');
 
-  const head = await readHead(path);
+  const head = await unreadableOnError(path, () => readHead(path));
   if (head.includes(0)) {
     throw new ExportFileError(path, 'binary', 'looks binary (it contains NUL bytes), not a CSV, JSON or NDJSON export');
   }
   const format = options.format ?? detectFormat(path, head.toString('utf8'));
   if (format === 'csv') checkCsvHeader(path, head, size, options.map);
-  return { path, label: path, format, bytes: size, sha256: await sha256File(path) };
+  else checkJsonStart(path, head.toString('utf8'), format, options.format !== undefined);
+  return { path, label: path, format, bytes: size, sha256: await unreadableOnError(path, () => sha256File(path)) };
 }
 
 /** By extension; otherwise by content: `[` or a multi-line `{` document is JSON, a `{` line is NDJSON, else CSV. */
@@ -79,8 +80,9 @@ export function detectFormat(path: string, head: string): ExportFormat {
   if (text.startsWith('{')) {
     const firstLine = text.split('\n', 1)[0] ?? '';
     try {
-      JSON.parse(firstLine);
-      return 'ndjson';
+      const value = JSON.parse(firstLine) as unknown;
+      // A one-line {"records": [...]} document is JSON, not a one-record NDJSON file.
+      return isWrappedDocument(value) ? 'json' : 'ndjson';
     } catch {
       return 'json';
     }
@@ -88,9 +90,31 @@ export function detectFormat(path: string, head: string): ExportFormat {
   return 'csv';
 }
 
+function isWrappedDocument(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && Array.isArray((value as Record<string, unknown>)['records']);
+}
+
+/**
+ * A JSON or NDJSON export starts with `[` or `{` (after a BOM and whitespace); anything else is
+ * another format (a CSV given `--format json`, say), and every record would be rejected.
+ */
+function checkJsonStart(path: string, head: string, format: 'json' | 'ndjson', forced: boolean): void {
+  const first = head.replace(/^\uFEFF/, '').trimStart().charAt(0);
+  if (first === '' || first === '[' || first === '{') return;
+  const how = forced ? `--format ${format} was given` : `the name ends in ${extname(path)}`;
+  throw new ExportFileError(
+    path,
+    'wrong-format',
+    `is not ${format === 'json' ? 'JSON' : 'NDJSON'} (${how}, but it starts with '${first}'); check the file or pass the right --format (csv, json, ndjson)`,
+  );
+}
+
 function checkCsvHeader(path: string, head: Buffer, size: number, map: FieldMap): void {
   const splitter = new CsvRecordSplitter(MAX_RECORD_BYTES);
   const text = head.toString('utf8').replace(/^\uFEFF/, '');
+  if (/^\s*[[{]/.test(text)) {
+    throw new ExportFileError(path, 'wrong-format', "is read as CSV but looks like JSON (it starts with '[' or '{'); pass --format json or --format ndjson");
+  }
   const records = [...splitter.push(text), ...(size <= head.length ? splitter.end() : [])];
   const first = records[0];
   if (!first) throw new ExportFileError(path, 'bad-header', 'no header row in the first 64 KB');
@@ -106,8 +130,18 @@ function checkCsvHeader(path: string, head: Buffer, size: number, map: FieldMap)
     throw new ExportFileError(
       path,
       'missing-columns',
-      `required column(s) ${missing.join(', ')} not found; the header has: ${shown.join(', ')}. Name them with --map, e.g. --map ${missing[0] ?? 'userId'}=<column>`,
+      `required column(s) ${missing.map((field) => (map[field] === undefined ? field : `${field} (--map ${field}=${map[field]})`)).join(', ')} not found; the header has: ${shown.join(', ')}. Name them with --map, e.g. --map ${missing[0] ?? 'userId'}=<column>`,
     );
+  }
+}
+
+/** Runs a read; an I/O error (permissions, a device error) becomes an `unreadable` ExportFileError. */
+async function unreadableOnError<T>(path: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error: unknown) {
+    const code = (error as { code?: unknown }).code;
+    throw new ExportFileError(path, 'unreadable', `cannot be read (${typeof code === 'string' ? code : error instanceof Error ? error.message : String(error)})`);
   }
 }
 

@@ -184,9 +184,10 @@ function checkOrigin(origin: string, rpId: string): string | null {
   return null;
 }
 
+/** Rounded up: a size just over a limit must not read as the limit itself. */
 function formatSize(chars: number): string {
-  if (chars >= 1024 * 1024) return `${(chars / (1024 * 1024)).toFixed(1)} MB`;
-  return `${Math.round(chars / 1024)} KiB`;
+  if (chars >= 1024 * 1024) return `${(Math.ceil((chars * 10) / (1024 * 1024)) / 10).toFixed(1)} MB`;
+  return `${Math.ceil(chars / 1024)} KiB`;
 }
 
 function truncate(text: string): string {

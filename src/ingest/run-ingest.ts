@@ -59,7 +59,10 @@ export async function runIngest(deps: RunIngestDeps, params: RunIngestParams): P
       ...(params.ingest.signal ? { signal: params.ingest.signal } : {}),
       ...(params.onBackpressure ? { onBackpressure: params.onBackpressure } : {}),
     });
-    const totals = await ingestFiles(params.files, { ...params.ingest, batchSize: Math.max(1, Math.min(params.ingest.batchSize, params.maxWaiting)) }, sink, params.onEvent);
+    // Batches of at most half the high-water mark: the next batch can go in while workers still
+    // have the previous one, instead of the run draining completely between batches.
+    const batchSize = Math.max(1, Math.min(params.ingest.batchSize, Math.floor(params.maxWaiting / 2)));
+    const totals = await ingestFiles(params.files, { ...params.ingest, batchSize }, sink, params.onEvent);
     await deps.runStore.setIngestDone(runId, true, deps.now());
     return totals;
   } finally {

@@ -96,11 +96,14 @@ export class ReportFiles {
     if (this.#jsonBuffer.length >= 500) await this.#flush();
   }
 
-  async finish(generatedAt: Date): Promise<WrittenReport> {
+  /**
+   * Writes the final files. `finishedAt` overrides the header's (a dry run finishes as it writes).
+   */
+  async finish(generatedAt: Date, finishedAt: string | null = this.#header.finishedAt): Promise<WrittenReport> {
     await this.#flush();
     await Promise.all([end(this.#records), end(this.#csv)]);
     const head = JSON.stringify(
-      { runId: this.#header.runId, files: this.#header.files, startedAt: this.#header.startedAt, finishedAt: this.#header.finishedAt, summary: this.#summary },
+      { runId: this.#header.runId, files: this.#header.files, startedAt: this.#header.startedAt, finishedAt, summary: this.#summary },
       null,
       2,
     );
@@ -118,7 +121,7 @@ export class ReportFiles {
       runId: this.#header.runId,
       files: this.#header.files,
       startedAt: this.#header.startedAt,
-      finishedAt: this.#header.finishedAt,
+      finishedAt,
       generatedAt: generatedAt.toISOString(),
       summary: this.#summary,
       groups,

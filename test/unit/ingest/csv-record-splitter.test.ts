@@ -14,7 +14,7 @@ function split(pieces: readonly string[], maxRecordBytes = MB): SplitRecord[] {
 
 /** Every way of feeding `text`: whole, one character at a time, and cut in two at each position. */
 function feedings(text: string): string[][] {
-  const ways: string[][] = [[text], [...text]];
+  const ways: string[][] = [[text], Array.from({ length: text.length }, (_, i) => text.charAt(i))];
   for (let position = 1; position < text.length; position += 1) ways.push(splitAt(text, position));
   return ways;
 }
