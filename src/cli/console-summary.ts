@@ -1,6 +1,6 @@
 import type { FailureGroup } from '../report/failure-groups.js';
 import type { ReportPaths } from '../report/report-files.js';
-import type { ReportSummary } from '../report/report-record.js';
+import { outcomeCounts, type ReportSummary } from '../report/report-record.js';
 
 /** The end-of-run summary: a compact table of outcomes, the top failure reasons, the report paths. */
 export function formatSummary(input: {
@@ -12,15 +12,7 @@ export function formatSummary(input: {
   readonly note?: string;
 }): string {
   const { summary } = input;
-  const rows: [string, number][] = [
-    ['imported', summary.imported],
-    ['already-imported', summary.alreadyImported],
-    ['duplicate', summary.duplicate],
-    ['conflict', summary.conflict],
-    ['failed', summary.failed],
-    ['invalid', summary.invalid],
-    ['pending', summary.pending],
-  ];
+  const rows = outcomeCounts(summary);
   const width = String(summary.total).length;
   const lines = [
     '',

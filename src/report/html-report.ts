@@ -1,5 +1,5 @@
 import type { FailureGroup } from './failure-groups.js';
-import type { ReportRecord, ReportSummary } from './report-record.js';
+import { outcomeCounts, type ReportRecord, type ReportSummary } from './report-record.js';
 
 export interface HtmlReportInput {
   readonly runId: string;
@@ -30,15 +30,7 @@ const OUTCOME_COLOURS: Readonly<Record<string, string>> = {
  */
 export function renderHtmlReport(input: HtmlReportInput): string {
   const { summary } = input;
-  const bars: [string, number][] = [
-    ['imported', summary.imported],
-    ['already-imported', summary.alreadyImported],
-    ['duplicate', summary.duplicate],
-    ['conflict', summary.conflict],
-    ['failed', summary.failed],
-    ['invalid', summary.invalid],
-    ['pending', summary.pending],
-  ];
+  const bars = outcomeCounts(summary);
   const flagged = summary.verified.importedButMissing;
   return `<!doctype html>
 <html lang="en">

@@ -89,6 +89,19 @@ export function emptySummary(): ReportSummary {
   };
 }
 
+/** The summary's outcome counts in display order (successes first), for tables and charts. */
+export function outcomeCounts(summary: ReportSummary): [Outcome, number][] {
+  return [
+    ['imported', summary.imported],
+    ['already-imported', summary.alreadyImported],
+    ['duplicate', summary.duplicate],
+    ['conflict', summary.conflict],
+    ['failed', summary.failed],
+    ['invalid', summary.invalid],
+    ['pending', summary.pending],
+  ];
+}
+
 /** Adds a record to the summary. */
 export function count(summary: ReportSummary, record: ReportRecord): void {
   summary.total += 1;
