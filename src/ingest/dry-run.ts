@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ReportFiles, WrittenReport } from '../report/report-files.js';
 import { toReportRecord } from '../report/report-record.js';
 import type { RecordEntry } from '../run/record-entry.js';
@@ -10,7 +11,14 @@ import { ingestFiles, type EnqueueJob, type IngestEvent, type IngestOptions, typ
  * report. Touches neither Redis nor STA.
  */
 class DryRunSink implements IngestSink {
-  readonly #claims = new Map<string, string>();
+  /**
+   * Claims of a whole export in memory, compactly: a 96-bit digest of (tenant, credential) → the
+   * first holder's source packed in a number (file label index, JSON or line form, position), so a
+   * million records cost tens of MB, not hundreds.
+   */
+  readonly #claims = new Map<string, number>();
+  readonly #labels: string[] = [];
+  readonly #labelIndex = new Map<string, number>();
   readonly #report: ReportFiles;
 
   constructor(report: ReportFiles) {
@@ -24,17 +32,37 @@ class DryRunSink implements IngestSink {
   claim(claims: readonly Claim[]): Promise<(string | null)[]> {
     return Promise.resolve(
       claims.map((claim) => {
-        const holder = this.#claims.get(claim.key);
+        const key = createHash('sha256').update(claim.key).digest('base64url').slice(0, 16);
+        const holder = this.#claims.get(key);
         if (holder === undefined) {
-          this.#claims.set(claim.key, claim.source);
+          this.#claims.set(key, this.#pack(claim.source));
           return null;
         }
-        return holder;
+        return this.#unpack(holder);
       }),
     );
   }
 
-  /** A dry run sends nothing. */
+  /** `label:123` / `label:#123` → ((label index × 2 + json) × 2³²) + position. */
+  #pack(source: string): number {
+    const colon = source.lastIndexOf(':');
+    const label = source.slice(0, colon);
+    const json = source[colon + 1] === '#';
+    const position = Number(source.slice(colon + (json ? 2 : 1)));
+    let index = this.#labelIndex.get(label);
+    if (index === undefined) {
+      index = this.#labels.push(label) - 1;
+      this.#labelIndex.set(label, index);
+    }
+    return (index * 2 + (json ? 1 : 0)) * 2 ** 32 + position;
+  }
+
+  #unpack(packed: number): string {
+    const head = Math.floor(packed / 2 ** 32);
+    const position = packed - head * 2 ** 32;
+    return `${this.#labels[Math.floor(head / 2)] ?? '?'}:${head % 2 === 1 ? '#' : ''}${position}`;
+  }
+
   enqueue(_jobs: readonly EnqueueJob[]): Promise<void> {
     return Promise.resolve();
   }
