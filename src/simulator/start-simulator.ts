@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -33,6 +34,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const apiContext: ApiContext = { config, store, injections, now };
   const controlContext: ControlContext = { config, store, faults, stats, injections, now };
   const closing = new AbortController();
+  // Every request delayed by latencyMs waits on this signal: hundreds at once are normal here.
+  setMaxListeners(0, closing.signal);
   const sockets = new Set<Socket>();
   const host = options.host ?? '127.0.0.1';
   let port = 0;
