@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ReportFiles, WrittenReport } from '../report/report-files.js';
 import { toReportRecord } from '../report/report-record.js';
 import type { RecordEntry } from '../run/record-entry.js';
@@ -32,7 +32,7 @@ class DryRunSink implements IngestSink {
   claim(claims: readonly Claim[]): Promise<(string | null)[]> {
     return Promise.resolve(
       claims.map((claim) => {
-        const key = createHash('sha256').update(claim.key).digest('base64url').slice(0, 16);
+        const key = hash('sha256', claim.key, 'base64url').slice(0, 16);
         const holder = this.#claims.get(key);
         if (holder === undefined) {
           this.#claims.set(key, this.#pack(claim.source));

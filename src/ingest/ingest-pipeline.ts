@@ -100,38 +100,60 @@ export async function ingestFiles(
     totals.resumedAfter += start.committed;
     let committed = start.committed;
     let batch: RawRecord[] = [];
+    // Pre-flight (CPU) of the next batch runs while the previous batch's claim/enqueue/commit
+    // (Redis round trips) are in flight; the stores themselves stay strictly in order.
+    let storing: Promise<void> = Promise.resolve();
     const flush = async (done: boolean) => {
-      const entries = await processBatch(batch, file, options, sink, resolve, totals);
+      const prepared = prepareBatch(batch, file, options, resolve, totals);
       committed += batch.length;
-      await sink.commit(file, entries, committed, done);
+      const checkpoint = committed;
       batch = [];
-      onEvent({ kind: 'batch', file, totals, bytesRead: null });
+      await storing;
+      storing = storeBatch(prepared, sink, totals).then(async (entries) => {
+        await sink.commit(file, entries, checkpoint, done);
+        onEvent({ kind: 'batch', file, totals, bytesRead: null });
+      });
     };
-    for await (const raw of readExport(file)) {
-      if (raw.index < start.committed) continue;
-      batch.push(raw);
-      if (batch.length >= options.batchSize) {
-        await flush(false);
-        if (options.signal?.aborted) throw new IngestAbortedError();
+    try {
+      for await (const raw of readExport(file)) {
+        if (raw.index < start.committed) continue;
+        batch.push(raw);
+        if (batch.length >= options.batchSize) {
+          await flush(false);
+          if (options.signal?.aborted) {
+            await storing;
+            throw new IngestAbortedError();
+          }
+        }
       }
+      await flush(true);
+    } finally {
+      // Never leave a store running unobserved (its error would be lost, its commit half-known).
+      await storing;
     }
-    await flush(true);
     onEvent({ kind: 'file-done', file, records: committed });
   }
   return totals;
 }
 
-async function processBatch(
+/** A batch after pre-flight: entries in source order (null where a claim decides), claims, jobs. */
+interface PreparedBatch {
+  readonly entries: (RecordEntry | null)[];
+  readonly claims: Claim[];
+  readonly pending: { slot: number; entry: RecordEntry; job: EnqueueJob }[];
+}
+
+/** Pre-flights a batch. Synchronous and pure apart from the counters. */
+function prepareBatch(
   batch: readonly RawRecord[],
   file: ExportFile,
   options: IngestOptions,
-  sink: IngestSink,
   resolve: (fields: Readonly<Record<string, unknown>>) => Partial<Record<RecordField, string>>,
   totals: IngestTotals,
-): Promise<RecordEntry[]> {
+): PreparedBatch {
   const entries: (RecordEntry | null)[] = [];
   const claims: Claim[] = [];
-  const pendingValid: { slot: number; claim: Claim; entry: RecordEntry; job: EnqueueJob }[] = [];
+  const pending: PreparedBatch['pending'] = [];
 
   for (const raw of batch) {
     totals.read += 1;
@@ -148,11 +170,9 @@ async function processBatch(
     }
     const record = result.record;
     const jobId = importJobId(options.runId, record.tenantCode, record.userId, record.credentialId);
-    const claim: Claim = { key: `${record.tenantCode}\u0000${record.credentialId}`, id: `${file.sha256.slice(0, 16)}:${raw.index}`, source: raw.source };
-    claims.push(claim);
-    pendingValid.push({
+    claims.push({ key: `${record.tenantCode}\u0000${record.credentialId}`, id: `${file.sha256.slice(0, 16)}:${raw.index}`, source: raw.source });
+    pending.push({
       slot: entries.length,
-      claim,
       entry: {
         source: raw.source,
         externalId: record.externalId,
@@ -182,10 +202,15 @@ async function processBatch(
     });
     entries.push(null);
   }
+  return { entries, claims, pending };
+}
 
-  const holders = await sink.claim(claims);
+/** Claims the batch's credentials, enqueues the records that hold theirs, and returns every entry. */
+async function storeBatch(batch: PreparedBatch, sink: IngestSink, totals: IngestTotals): Promise<RecordEntry[]> {
+  const holders = await sink.claim(batch.claims);
   const jobs: EnqueueJob[] = [];
-  pendingValid.forEach((pending, i) => {
+  const entries = [...batch.entries];
+  batch.pending.forEach((pending, i) => {
     const holder = holders[i] ?? null;
     if (holder === null) {
       entries[pending.slot] = pending.entry;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 
@@ -33,7 +33,7 @@ export const DEFAULT_ATTEMPTS = 6;
  * which BullMQ reserves) and never all digits (BullMQ's own auto ids are).
  */
 export function importJobId(runId: string, tenantCode: string, userId: string, credentialId: string): string {
-  const digest = createHash('sha256').update(`${tenantCode}\u0000${userId}\u0000${credentialId}`).digest('base64url');
+  const digest = hash('sha256', `${tenantCode}\u0000${userId}\u0000${credentialId}`, 'base64url');
   return `${runId}.${digest.slice(0, 22)}`;
 }
 
