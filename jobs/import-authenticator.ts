@@ -15,6 +15,8 @@ export interface ImportJobDeps {
   readonly holdFor: (ms: number) => Promise<void>;
   /** Stops the queue when the circuit breaker trips. */
   readonly onBreakerTripped: (reason: string, job: ImportJobData) => Promise<void>;
+  /** Whether the circuit breaker has stopped the queue (asked only after a tenant-wide failure). */
+  readonly breakerTripped: () => Promise<boolean>;
   /** Starts (429 re-deliveries and stalls included) after which a job is given up. */
   readonly maxStartedAttempts: number;
   readonly logger: Logger;
@@ -23,11 +25,13 @@ export interface ImportJobDeps {
 
 /**
  * BullMQ handler for one import job: payload → importAuthenticator → ledger. Throws only to steer
- * BullMQ: an Error to retry with backoff, RateLimitError to wait without spending an attempt,
+ * BullMQ: an Error to retry with backoff, RateLimitError to wait without spending an attempt (a
+ * 429, or a tenant-wide failure once the circuit breaker is open),
  * UnrecoverableError to keep a `failed` job in the failed set (after writing its outcome).
  */
-export function createImportJobHandler(deps: ImportJobDeps): (job: Job<ImportJobData>) => Promise<JobOutcomeName> {
-  return async (job) => {
+export function createImportJobHandler(deps: ImportJobDeps): (job: Job<ImportJobData>, token?: string, signal?: AbortSignal) => Promise<JobOutcomeName> {
+  // Three parameters: BullMQ passes `signal` only to a processor that declares it.
+  return async (job, _token, signal) => {
     const data = job.data;
     const jobId = job.id ?? '(no id)';
     const started = Date.now();
@@ -61,13 +65,29 @@ export function createImportJobHandler(deps: ImportJobDeps): (job: Job<ImportJob
       throw new UnrecoverableError('started too many times');
     }
 
-    const result = await importAuthenticator(
-      data,
-      { firstAttempt: job.attemptsMade === 0, earlierAttemptMayHaveSent: attempts > 1, enqueuedAtMs: job.timestamp },
-      { sta: deps.sta, onTransportRetry: (error, retriesLeft) => { log.debug({ error: error.message, retriesLeft }, 'transport retry'); } },
+    const result = await unlessAborted(
+      importAuthenticator(
+        data,
+        { firstAttempt: job.attemptsMade === 0, earlierAttemptMayHaveSent: attempts > 1, enqueuedAtMs: job.timestamp },
+        { sta: deps.sta, onTransportRetry: (error, retriesLeft) => { log.debug({ error: error.message, retriesLeft }, 'transport retry'); } },
+      ),
+      signal,
     );
+    if (result === ABORTED) {
+      // Shutdown ran out of time (the worker cancelled its jobs): back to the queue for another
+      // worker, no attempt spent. If the request reached STA, the re-send meets it (409 path).
+      log.warn('shutdown timeout: job left mid-request; back to the queue');
+      throw new RateLimitError();
+    }
     switch (result.kind) {
       case 'done': {
+        if (result.breakerCode !== null && (await deps.breakerTripped())) {
+          // The run is stopping for a tenant-wide failure (bad key, import disabled, …) that this
+          // record is not to blame for: back to the (paused) queue, no attempt spent, so that it
+          // is imported once the cause is fixed and the queue resumes.
+          log.info({ reason: result.breakerCode }, 'circuit breaker is open; job goes back to the queue');
+          throw new RateLimitError();
+        }
         const outcome = await finish(result.outcome, result.breakerCode);
         // A failed job stays in BullMQ's failed set (for `retry` and the dashboard), with STA's
         // message as its reason; every other outcome completes and is removed.
@@ -100,6 +120,30 @@ export function createImportJobHandler(deps: ImportJobDeps): (job: Job<ImportJob
       }
     }
   };
+}
+
+const ABORTED = Symbol('aborted');
+
+/** `work`'s result, or ABORTED as soon as `signal` aborts (the work itself is left to settle unobserved). */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T | typeof ABORTED> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.resolve(ABORTED);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      resolve(ABORTED);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }
 
 /** First 12 characters: enough to find a credential, short enough for log lines. */

@@ -56,7 +56,7 @@ export async function executeRun(rt: Runtime, params: RunFlowParams): Promise<Ru
   const closeWorker = async () => {
     if (workerClosed) return;
     workerClosed = true;
-    await closeWorkerGracefully(worker, params.shutdownTimeoutMs ?? 30_000);
+    if ((await closeWorkerGracefully(worker, params.shutdownTimeoutMs ?? 30_000)) === 'forced') await sta.destroy();
   };
   rt.defer(closeWorker);
 

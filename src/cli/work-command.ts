@@ -33,11 +33,12 @@ export function workCommand(io: CliIo, setExit: (code: ExitCode) => void): Comma
         const [runStore, queue] = [await rt.runStore(), await rt.queue()];
         await rt.checkStaReachable();
         await resumeAfterBreaker(queue, runStore, rt.logger);
+        const sta = await rt.staClient();
         const worker = startImportWorker({
           connection: await rt.blockingRedis(),
           prefix: config.redis.prefix,
           concurrency: config.worker.concurrency,
-          sta: await rt.staClient(),
+          sta,
           runStore,
           limiter: await rt.limiter(),
           queue,
@@ -57,7 +58,8 @@ export function workCommand(io: CliIo, setExit: (code: ExitCode) => void): Comma
         rt.logger.info({ signal }, 'stopping: no new jobs start; in-flight requests finish');
         const timeoutMs = Number(flags.shutdownTimeout);
         const result = await closeWorkerGracefully(worker, Number.isFinite(timeoutMs) && timeoutMs > 0 ? timeoutMs : 30_000);
-        rt.logger.info({ result }, result === 'drained' ? 'worker stopped cleanly' : 'worker stopped; unfinished jobs will be re-delivered to another worker');
+        if (result === 'forced') await sta.destroy();
+        rt.logger.info({ result }, result === 'drained' ? 'worker stopped cleanly' : 'shutdown timeout: unfinished jobs went back to the queue for another worker');
         setExit(EXIT.ok);
       } finally {
         await rt.close();

@@ -129,6 +129,11 @@ export class StaClient {
     if (this.#ownsDispatcher) await (this.#closed ??= this.#dispatcher.close());
   }
 
+  /** Closes pooled connections at once, failing requests in flight (a shutdown out of time). */
+  async destroy(): Promise<void> {
+    if (this.#ownsDispatcher) await (this.#closed ??= this.#dispatcher.destroy());
+  }
+
   /** Builds the URL of an operation; ids are percent-encoded (base64 ids contain + / =). */
   url(user: UserRef, authenticatorId: string | null, query: URLSearchParams | null = null): URL {
     const base = this.#options.baseUrl.href.replace(/\/+$/, '');

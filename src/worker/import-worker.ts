@@ -26,6 +26,11 @@ export interface ImportWorkerOptions {
   readonly stalledIntervalMs?: number;
   /** Delays between BullMQ attempts; default {@link DEFAULT_BACKOFF} (tests shorten it). */
   readonly backoff?: BackoffPolicy;
+  /**
+   * Starts (429 re-deliveries included) after which a job is given up as `failed`; default
+   * DEFAULT_ATTEMPTS + {@link RATE_LIMITED_STARTS}.
+   */
+  readonly maxStartedAttempts?: number;
   /** Jitter source in [0, 1); default Math.random (tests inject a fixed one). */
   readonly random?: () => number;
   readonly now?: () => Date;
@@ -47,6 +52,7 @@ export function startImportWorker(options: ImportWorkerOptions): Worker<ImportJo
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const random = options.random ?? Math.random;
   const now = options.now ?? (() => new Date());
+  const maxStartedAttempts = options.maxStartedAttempts ?? DEFAULT_ATTEMPTS + RATE_LIMITED_STARTS;
   const handler = createImportJobHandler({
     sta: options.sta,
     runStore,
@@ -59,7 +65,8 @@ export function startImportWorker(options: ImportWorkerOptions): Worker<ImportJo
       await runStore.markAborted(job.runId, reason);
       await queue.pause();
     },
-    maxStartedAttempts: DEFAULT_ATTEMPTS + RATE_LIMITED_STARTS,
+    breakerTripped: async () => (await runStore.getBreaker()).tripped,
+    maxStartedAttempts,
     logger,
     now,
   });
@@ -74,7 +81,7 @@ export function startImportWorker(options: ImportWorkerOptions): Worker<ImportJo
     // A job whose worker died mid-request is re-delivered; re-POSTing is harmless (409 path).
     maxStalledCount: 3,
     // Backstop only: the handler itself gives up (and writes the outcome) one start earlier.
-    maxStartedAttempts: DEFAULT_ATTEMPTS + RATE_LIMITED_STARTS + 1,
+    maxStartedAttempts: maxStartedAttempts + 1,
     settings: { backoffStrategy: (attemptsMade: number) => backoffDelayMs(attemptsMade, random(), backoff) },
   });
   worker.on('error', (error) => {
@@ -105,8 +112,10 @@ export function startImportWorker(options: ImportWorkerOptions): Worker<ImportJo
 }
 
 /**
- * Graceful stop: no new jobs; in-flight requests finish. After `timeoutMs` the remaining jobs are
- * abandoned (their locks expire and another worker re-delivers them).
+ * Graceful stop: no new jobs; in-flight requests finish. After `timeoutMs` the jobs still running
+ * are cancelled: their handlers put them back in the queue at once (no attempt spent) for another
+ * worker, without waiting for STA's answer. On 'forced', callers should `destroy()` the STA client
+ * so that the abandoned requests do not keep the process alive.
  */
 export async function closeWorkerGracefully(worker: Worker, timeoutMs: number): Promise<'drained' | 'forced'> {
   let timer: NodeJS.Timeout | undefined;
@@ -115,8 +124,13 @@ export async function closeWorkerGracefully(worker: Worker, timeoutMs: number): 
       resolve('forced');
     }, timeoutMs);
   });
-  const result = await Promise.race([worker.close().then(() => 'drained' as const), timeout]);
+  const closing = worker.close();
+  const result = await Promise.race([closing.then(() => 'drained' as const), timeout]);
   clearTimeout(timer);
-  if (result === 'forced') await worker.close(true);
+  if (result === 'forced') {
+    // (worker.close(true) would only return the close already under way, still waiting for the jobs.)
+    worker.cancelAllJobs('shutdown timeout');
+    await closing;
+  }
   return result;
 }

@@ -3,11 +3,13 @@
  * limiter and an STA client paced by it — against real Redis (a fresh prefix) and a real simulator
  * over HTTP. Records every STA exchange with its send time, and closes (and deletes) everything.
  */
+import type { ChildProcessByStdio } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
 import type { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { generateCredentialKeyPair, makeRegistration, type SoftwareRegistration } from '../../../fixtures/software-authenticator.js';
+import { generateCredentialKeyPair, makeRegistration, type AttestationFormat, type SoftwareRegistration } from '../../../fixtures/software-authenticator.js';
 import { Secret } from '../../../src/config/secret.js';
 import type { BackoffPolicy } from '../../../src/importer/retry-policy.js';
 import { GlobalRateLimiter } from '../../../src/queue/global-rate-limiter.js';
@@ -19,12 +21,13 @@ import { RunStore } from '../../../src/run/run-store.js';
 import type { StaOperation } from '../../../src/sta/documented-messages.js';
 import { StaClient } from '../../../src/sta/sta-client.js';
 import { startImportWorker } from '../../../src/worker/import-worker.js';
+import { startCli, type CliResult } from '../../helpers/cli.js';
 import { deletePrefix, freshPrefix, REDIS_URL } from '../../helpers/redis.js';
 
 export const TENANT = 'DEMO';
 export const RUN_ID = 'test-run';
 
-/** One STA exchange as the client saw it; times are performance.now() milliseconds. */
+/** One STA exchange as the client saw it; times are performance.now() milliseconds (±1 ms: latency comes from the wall clock). */
 export interface StaCall {
   readonly operation: StaOperation;
   readonly userId: string;
@@ -51,7 +54,10 @@ export interface HarnessOptions {
   /** Default: short (tests must not wait seconds per retry). */
   readonly backoff?: BackoffPolicy;
   readonly random?: () => number;
+  readonly maxStartedAttempts?: number;
   readonly staTimeoutMs?: number;
+  /** Keep every STA call and job activation in {@link WorkerHarness.calls} / `activations` (default true). */
+  readonly record?: boolean;
   /** Start the worker at once (default) or later with {@link WorkerHarness.startWorker}. */
   readonly startWorker?: boolean;
 }
@@ -67,9 +73,9 @@ export const SHORT_BACKOFF: BackoffPolicy = { baseMs: 200, maxMs: 400 };
 
 const keyPair = generateCredentialKeyPair();
 
-/** A real registration (fresh credential id), cheap: the key pair is shared. */
-export function registration(): SoftwareRegistration {
-  return makeRegistration({ keyPair });
+/** A real registration (fresh credential id), cheap: the key pair is shared ("none": no signature, cheaper still). */
+export function registration(format: AttestationFormat = 'packed'): SoftwareRegistration {
+  return makeRegistration({ keyPair, format });
 }
 
 /** Standard base64 of a text: a well-formed STA user id. */
@@ -104,8 +110,8 @@ export class WorkerHarness {
       objectIdFormat: 'base64',
       timeoutMs: options.staTimeoutMs ?? 5000,
       beforeRequest: () => limiter.acquire(),
-      now: () => performance.now(),
       onCall: (event) => {
+        if (options.record === false) return;
         const endedAtMs = performance.now();
         this.calls.push({ operation: event.operation, userId: event.userId, status: event.status, sentAtMs: endedAtMs - event.latencyMs, endedAtMs });
       },
@@ -140,8 +146,10 @@ export class WorkerHarness {
       logger: pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
       backoff: this.#options.backoff ?? SHORT_BACKOFF,
       ...(this.#options.random ? { random: this.#options.random } : {}),
+      ...(this.#options.maxStartedAttempts ? { maxStartedAttempts: this.#options.maxStartedAttempts } : {}),
     });
     this.#worker.on('active', (job: Job<ImportJobData>) => {
+      if (this.#options.record === false) return;
       this.activations.push({ jobId: job.id ?? '', attemptsMade: job.attemptsMade, attemptsStarted: job.attemptsStarted });
     });
   }
@@ -206,4 +214,54 @@ export async function waitUntil(condition: () => boolean | Promise<boolean>, tim
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** A `sta-migrate work` child process (needs `npm run build`). */
+export interface WorkProcess {
+  readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  readonly result: Promise<CliResult>;
+  /** Everything written to stdout so far (JSON log lines). */
+  stdout(): string;
+}
+
+export interface WorkProcessOptions {
+  readonly prefix: string;
+  readonly simulatorUrl: string;
+  readonly rateLimitPerSecond: number;
+  readonly concurrency: number;
+  readonly args?: readonly string[];
+}
+
+/** Starts `node bin/sta-migrate.js work` and waits until it says it is waiting for jobs. */
+export async function startWorkProcess(options: WorkProcessOptions): Promise<WorkProcess> {
+  let stdout = '';
+  const started = startCli(['work', ...(options.args ?? [])], {
+    env: {
+      STA_BASE_URL: options.simulatorUrl,
+      STA_API_KEY: 'sim-key',
+      STA_RATE_LIMIT: String(options.rateLimitPerSecond),
+      WORKER_CONCURRENCY: String(options.concurrency),
+      QUEUE_PREFIX: options.prefix,
+      REDIS_URL,
+      LOG_LEVEL: 'info',
+    },
+    timeoutMs: 120_000,
+  });
+  started.child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  const work: WorkProcess = { child: started.child, result: started.result, stdout: () => stdout };
+  const state = { exited: false };
+  void started.result.then(() => {
+    state.exited = true;
+  });
+  await waitUntil(() => state.exited || stdout.includes('worker started'), 20_000, '`work` to start');
+  if (state.exited) throw new Error(`\`work\` exited early:\n${(await started.result).stderr}`);
+  return work;
+}
+
+/** Log lines of a `work` process that report a finished job. */
+export function jobsDone(work: WorkProcess): number {
+  return work
+    .stdout()
+    .split('\n')
+    .filter((line) => line.includes('"msg":"job done"') || line.includes('"msg":"job failed"')).length;
 }

@@ -87,7 +87,7 @@ describe('CBOR decoder', () => {
     const random = new SeededRandom(7);
     for (let i = 0; i < 1000; i += 1) {
       const item = randomItem(random, 0);
-      if (typeof item === 'string' && [...item].length !== item.length) continue; // split would cut a surrogate pair
+      if (typeof item === 'string' && /[\uD800-\uDFFF]/.test(item)) continue; // splitting would cut a surrogate pair
       const bytes = indefinite(item);
       const ours = decodeCbor(bytes);
       expect(ours.ok, `item ${i}`).toBe(true);
