@@ -42,13 +42,14 @@ local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
 local wait = tat - now
 if wait > maxAhead then return { 0, wait - maxAhead } end
-if wait == 0 then
+local due = wait <= tonumber(ARGV[5])
+if due then
   local full = admit(KEYS[3], now, tonumber(ARGV[3]), tonumber(ARGV[4]))
   if full > 0 then return { 0, full } end
 end
 local nextTat = tat + interval
 redis.call('SET', KEYS[1], string.format('%d', nextTat), 'PX', math.ceil((nextTat - now) / 1000) + 1000)
-if wait == 0 then return { 1, 0 } end
+if due then return { 1, 0 } end
 return { 2, wait }
 `);
 
@@ -80,6 +81,13 @@ return 1
 
 /** The window STA's limit is counted in (a sliding second), µs. */
 const WINDOW_US = 1_000_000;
+
+/**
+ * A slot due within this much is taken at once: timers cannot sleep less than a millisecond, and
+ * at high rates slots are microseconds apart. Early by at most this much; the send log still caps
+ * every second.
+ */
+const DUE_GRACE_US = 1000;
 
 export interface GlobalRateLimiterOptions {
   /** The rate STA allows, requests per second, for all processes together. */
@@ -138,7 +146,7 @@ export class GlobalRateLimiter {
   async acquire(): Promise<void> {
     const keys = [this.#key, this.#holdKey, this.#logKey];
     for (;;) {
-      const [state, waitUs] = (await ACQUIRE.run(this.#redis, keys, [this.#intervalUs, this.#maxAheadUs, WINDOW_US, this.#maxInWindow])) as [number, number];
+      const [state, waitUs] = (await ACQUIRE.run(this.#redis, keys, [this.#intervalUs, this.#maxAheadUs, WINDOW_US, this.#maxInWindow, DUE_GRACE_US])) as [number, number];
       if (state === 1) return;
       // Whole milliseconds, rounded up: a timer that fires early would find its slot not yet due.
       await this.#sleep(Math.ceil(waitUs / 1000));
