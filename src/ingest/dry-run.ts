@@ -1,5 +1,5 @@
-import { hash } from 'node:crypto';
 import type { ReportFiles, WrittenReport } from '../report/report-files.js';
+import { ClaimTable } from './claim-table.js';
 import { toReportRecord } from '../report/report-record.js';
 import type { RecordEntry } from '../run/record-entry.js';
 import type { Claim } from '../run/run-store.js';
@@ -12,11 +12,10 @@ import { ingestFiles, type EnqueueJob, type IngestEvent, type IngestOptions, typ
  */
 class DryRunSink implements IngestSink {
   /**
-   * Claims of a whole export in memory, compactly: a 96-bit digest of (tenant, credential) → the
-   * first holder's source packed in a number (file label index, JSON or line form, position), so a
-   * million records cost tens of MB, not hundreds.
+   * Claims of a whole export in memory, compactly: (tenant, credential) → the first holder's source
+   * packed in a number (file label index, JSON or line form, position).
    */
-  readonly #claims = new Map<string, number>();
+  readonly #claims = new ClaimTable();
   readonly #labels: string[] = [];
   readonly #labelIndex = new Map<string, number>();
   readonly #report: ReportFiles;
@@ -32,13 +31,8 @@ class DryRunSink implements IngestSink {
   claim(claims: readonly Claim[]): Promise<(string | null)[]> {
     return Promise.resolve(
       claims.map((claim) => {
-        const key = hash('sha256', claim.key, 'base64url').slice(0, 16);
-        const holder = this.#claims.get(key);
-        if (holder === undefined) {
-          this.#claims.set(key, this.#pack(claim.source));
-          return null;
-        }
-        return this.#unpack(holder);
+        const holder = this.#claims.claim(claim.key, this.#pack(claim.source));
+        return holder === undefined ? null : this.#unpack(holder);
       }),
     );
   }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { csvCell } from './csv-cell.js';
 import { FailureGroups, type FailureGroup } from './failure-groups.js';
-import { renderHtmlReport } from './html-report.js';
+import { renderHtmlReport, renderRecordRow } from './html-report.js';
 import { count, emptySummary, isRedFlag, type ReportRecord, type ReportSummary } from './report-record.js';
 
 export interface ReportHeader {
@@ -61,7 +61,8 @@ export class ReportFiles {
   readonly #csv: WriteStream;
   readonly #summary = emptySummary();
   readonly #groups = new FailureGroups();
-  readonly #rows: ReportRecord[] = [];
+  /** Rendered rows of the HTML table, and whether each needs attention. */
+  readonly #rows: { html: string; attention: boolean }[] = [];
   #problemRowsOnly = false;
   #truncated = false;
   #first = true;
@@ -125,7 +126,7 @@ export class ReportFiles {
       generatedAt: generatedAt.toISOString(),
       summary: this.#summary,
       groups,
-      rows: this.#rows,
+      rows: this.#rows.map((row) => row.html),
       truncated: this.#truncated,
     });
     await writeFile(`${this.#paths.html}.${this.#part}`, html, { mode: FILE_MODE });
@@ -145,18 +146,19 @@ export class ReportFiles {
   }
 
   #keepRow(record: ReportRecord): void {
-    if (this.#rows.length < HTML_ROW_LIMIT && (!this.#problemRowsOnly || needsAttention(record))) {
-      this.#rows.push(record);
+    const attention = needsAttention(record);
+    if (this.#rows.length < HTML_ROW_LIMIT && (!this.#problemRowsOnly || attention)) {
+      this.#rows.push({ html: renderRecordRow(record), attention });
       return;
     }
     this.#truncated = true;
     if (!this.#problemRowsOnly) {
       // Past the limit: make room for problems (red flags included) by dropping successful rows.
       this.#problemRowsOnly = true;
-      const kept = this.#rows.filter(needsAttention);
+      const kept = this.#rows.filter((row) => row.attention);
       this.#rows.length = 0;
       this.#rows.push(...kept);
-      if (needsAttention(record) && this.#rows.length < HTML_ROW_LIMIT) this.#rows.push(record);
+      if (attention && this.#rows.length < HTML_ROW_LIMIT) this.#rows.push({ html: renderRecordRow(record), attention });
     }
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FailureGroups } from '../../../src/report/failure-groups.js';
-import { escapeHtml, renderHtmlReport, type HtmlReportInput } from '../../../src/report/html-report.js';
+import { escapeHtml, renderHtmlReport, renderRecordRow, type HtmlReportInput } from '../../../src/report/html-report.js';
 import { count, emptySummary, type ReportRecord } from '../../../src/report/report-record.js';
 
 const HOSTILE = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">';
@@ -38,7 +38,7 @@ function input(records: readonly ReportRecord[], overrides: Partial<HtmlReportIn
     generatedAt: '2026-01-01T00:02:00.000Z',
     summary,
     groups: groups.top(),
-    rows: records,
+    rows: records.map(renderRecordRow),
     truncated: false,
     ...overrides,
   };
