@@ -126,6 +126,23 @@ export class CsvRecordSplitter {
         i = quote + 1;
         continue;
       }
+      // Fast path: up to the next quote or line break nothing can change the state but a comma,
+      // and a record with no quote before its line break ends there.
+      const nextQuote = buffer.indexOf('"', i);
+      const nextBreak = buffer.indexOf('\n', i);
+      if (nextQuote === -1 || (nextBreak !== -1 && nextBreak < nextQuote)) {
+        if (nextBreak !== -1) {
+          this.#scan = nextBreak;
+          return nextBreak;
+        }
+        this.#atFieldStart = fieldStartsAt(buffer, buffer.length, i, this.#atFieldStart);
+        i = buffer.length;
+        break;
+      }
+      if (nextQuote > i) {
+        this.#atFieldStart = fieldStartsAt(buffer, nextQuote, i, this.#atFieldStart);
+        i = nextQuote;
+      }
       const ch = buffer[i];
       if (ch === '\n') {
         this.#scan = i;
@@ -156,7 +173,7 @@ export class CsvRecordSplitter {
     this.#scan = 0;
     this.#inQuotes = false;
     this.#atFieldStart = true;
-    if (text.trim() === '' && problem === null) return; // blank line
+    if (problem === null && !/\S/.test(text)) return; // blank line
     out.push({ text, line: startLine, problem });
   }
 
@@ -217,6 +234,19 @@ export class CsvRecordSplitter {
 
   #discarding = false;
   #skippingLine = false;
+}
+
+/**
+ * Whether position `at` is the start of a field, judging by the characters before it back to
+ * `from` (where the state was `atFrom`): after a comma, yes; after anything but CR, no.
+ */
+function fieldStartsAt(buffer: string, at: number, from: number, atFrom: boolean): boolean {
+  for (let j = at - 1; j >= from; j -= 1) {
+    const ch = buffer[j];
+    if (ch === ',') return true;
+    if (ch !== '\r') return false;
+  }
+  return atFrom;
 }
 
 function countNewlines(text: string): number {
