@@ -31,7 +31,20 @@ export function decodeBase64Any(text: string): Result<DecodedBase64> {
   const unpadded = text.replace(/=+$/, '');
   if (unpadded.length % 4 === 1) return fail(`has an impossible length for base64 (${text.length} characters)`);
   const bytes = new Uint8Array(Buffer.from(unpadded, flavour === 'url' ? 'base64url' : 'base64'));
-  return ok({ bytes, canonical: encodeBase64Url(bytes), flavour });
+  // Already canonical (base64url, no padding, zero unused bits) — the common case — needs no
+  // re-encoding.
+  const canonical = flavour === 'url' && unpadded.length === text.length && unusedBitsClear(text) ? text : encodeBase64Url(bytes);
+  return ok({ bytes, canonical, flavour });
+}
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** The bits the last character carries beyond the data are zero (as an encoder writes them). */
+function unusedBitsClear(text: string): boolean {
+  const rest = text.length % 4;
+  if (rest === 0) return true;
+  const value = ALPHABET.indexOf(text[text.length - 1] ?? 'A');
+  return rest === 2 ? value % 16 === 0 : value % 4 === 0;
 }
 
 /** Strict base64url only (padding tolerated): the check STA applies to ids and payloads. */

@@ -108,8 +108,12 @@ export async function ingestFiles(
       committed += batch.length;
       const checkpoint = committed;
       batch = [];
+      // The claim goes out now, behind the previous batch's claim on the same connection (claims
+      // stay in source order) and alongside its enqueue; a crash in between leaves only own claims.
+      const holders = sink.claim(prepared.claims);
+      holders.catch(() => undefined); // observed below, after the previous batch
       await storing;
-      storing = storeBatch(prepared, sink, totals).then(async (entries) => {
+      storing = storeBatch(prepared, holders, sink, totals).then(async (entries) => {
         await sink.commit(file, entries, checkpoint, done);
         onEvent({ kind: 'batch', file, totals, bytesRead: null });
       });
@@ -205,9 +209,9 @@ function prepareBatch(
   return { entries, claims, pending };
 }
 
-/** Claims the batch's credentials, enqueues the records that hold theirs, and returns every entry. */
-async function storeBatch(batch: PreparedBatch, sink: IngestSink, totals: IngestTotals): Promise<RecordEntry[]> {
-  const holders = await sink.claim(batch.claims);
+/** With the batch's claims answered, enqueues the records that hold theirs; returns every entry. */
+async function storeBatch(batch: PreparedBatch, claimed: Promise<(string | null)[]>, sink: IngestSink, totals: IngestTotals): Promise<RecordEntry[]> {
+  const holders = await claimed;
   const jobs: EnqueueJob[] = [];
   const entries = [...batch.entries];
   batch.pending.forEach((pending, i) => {

@@ -214,3 +214,18 @@ describe('inspectRegistration', () => {
     expect(inspected.ok && inspected.value.credentialId).toBe(registration.credentialId);
   });
 });
+
+describe('canonical base64url', () => {
+  it('keeps canonical text as is and re-encodes padded or non-canonical text', () => {
+    const check = (text: string) => {
+      const decoded = decodeBase64Any(text);
+      return decoded.ok ? decoded.value.canonical : null;
+    };
+    expect(check('AQID')).toBe('AQID');
+    expect(check('AQ')).toBe('AQ');
+    expect(check('AQ==')).toBe('AQ');
+    expect(check('AR')).toBe('AQ'); // same byte, stray bits set
+    expect(check('AQI')).toBe('AQI');
+    expect(check('AQJ')).toBe('AQI');
+  });
+});
