@@ -6,6 +6,7 @@ import type { ImportJobData } from '../src/queue/import-queue.js';
 import type { JobOutcomeName } from '../src/run/outcome.js';
 import type { RunStore } from '../src/run/run-store.js';
 import type { StaClient } from '../src/sta/sta-client.js';
+import { jobLogContext, shortCredentialId } from '../src/log/job-context.js';
 
 export interface ImportJobDeps {
   /** STA client whose `beforeRequest` waits on the global rate limiter. */
@@ -36,7 +37,7 @@ export function createImportJobHandler(deps: ImportJobDeps): (job: Job<ImportJob
     const jobId = job.id ?? '(no id)';
     const started = Date.now();
     const attempts = Math.max(job.attemptsStarted, 1);
-    const log = deps.logger.child({ runId: data.runId, jobId, userId: data.userId, credentialId: shortId(data.credentialId) });
+    const log = deps.logger.child({ runId: data.runId, jobId, userId: data.userId, credentialId: shortCredentialId(data.credentialId) });
 
     const finish = async (outcome: ImportOutcome, breakerCode: string | null): Promise<JobOutcomeName> => {
       const { tripped } = await deps.runStore.recordOutcome(
@@ -66,10 +67,12 @@ export function createImportJobHandler(deps: ImportJobDeps): (job: Job<ImportJob
     }
 
     const result = await unlessAborted(
-      importAuthenticator(
-        data,
-        { firstAttempt: job.attemptsMade === 0, earlierAttemptMayHaveSent: attempts > 1, enqueuedAtMs: job.timestamp },
-        { sta: deps.sta, onTransportRetry: (error, retriesLeft) => { log.debug({ error: error.message, retriesLeft }, 'transport retry'); } },
+      jobLogContext.run({ runId: data.runId, jobId, credentialId: shortCredentialId(data.credentialId) }, () =>
+        importAuthenticator(
+          data,
+          { firstAttempt: job.attemptsMade === 0, earlierAttemptMayHaveSent: attempts > 1, enqueuedAtMs: job.timestamp },
+          { sta: deps.sta, onTransportRetry: (error, retriesLeft) => { log.debug({ error: error.message, retriesLeft }, 'transport retry'); } },
+        ),
       ),
       signal,
     );
@@ -144,9 +147,4 @@ function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Pr
       },
     );
   });
-}
-
-/** First 12 characters: enough to find a credential, short enough for log lines. */
-function shortId(credentialId: string): string {
-  return credentialId.length > 12 ? `${credentialId.slice(0, 12)}…` : credentialId;
 }

@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
+import { jobLogContext, shortCredentialId } from '../log/job-context.js';
 import { createLogger } from '../log/logger.js';
 import { GlobalRateLimiter } from '../queue/global-rate-limiter.js';
 import { createImportQueue, type ImportJobData } from '../queue/import-queue.js';
@@ -121,8 +122,19 @@ export class Runtime {
       maxConnections: Math.max(8, this.config.worker.concurrency * 2),
       beforeRequest: () => limiter.acquire(),
       onCall: (event) => {
+        if (!this.logger.isLevelEnabled('debug')) return;
+        const job = jobLogContext.getStore();
         this.logger.debug(
-          { operation: event.operation, status: event.status, latencyMs: event.latencyMs, userId: event.userId, error: event.errorCode },
+          {
+            runId: job?.runId,
+            jobId: job?.jobId,
+            userId: event.userId,
+            credentialId: event.authenticatorId === null ? job?.credentialId : shortCredentialId(event.authenticatorId),
+            operation: event.operation,
+            status: event.status,
+            latencyMs: event.latencyMs,
+            error: event.errorCode ?? undefined,
+          },
           'STA call',
         );
       },
