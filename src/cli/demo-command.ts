@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
+import { checkReportDir } from '../report/report-files.js';
 import { createRedis, pingRedis, redactRedisUrl } from '../redis/connection.js';
 import { startSimulator } from '../simulator/index.js';
 import { CliError, EXIT, writeLine, type CliIo, type ExitCode } from './cli-io.js';
@@ -33,6 +34,7 @@ export function demoCommand(io: CliIo, setExit: (code: ExitCode) => void): Comma
       const fromCwd = relative(process.cwd(), absoluteExport);
       const exportPath = fromCwd.startsWith('..') || isAbsolute(fromCwd) ? absoluteExport : fromCwd;
       const base = configFor(io, []);
+      await checkReportDir(base.report.dir);
 
       let throwaway: ThrowawayRedis | null = null;
       let redisUrl = base.redis.url;

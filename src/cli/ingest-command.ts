@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { checkReportDir } from '../report/report-files.js';
 import { dryRunIngest } from '../ingest/dry-run.js';
 import { runIngest } from '../ingest/run-ingest.js';
 import { ReportFiles } from '../report/report-files.js';
@@ -24,6 +25,7 @@ export function ingestCommand(io: CliIo, setExit: (code: ExitCode) => void): Com
           stop.abort();
         });
         const prepared = await prepareIngest(paths, flags, config, new Date(), stop.signal);
+        if (flags.dryRun) await checkReportDir(config.report.dir);
         const progress = createProgress({ stream: io.stderr, logger: rt.logger, label: `ingest ${prepared.runId}` });
         const onEvent = (event: { kind: string; totals?: { read: number; invalid: number; duplicate: number } }) => {
           if (event.totals) progress.update({ done: event.totals.read, total: event.totals.read, failed: event.totals.invalid });

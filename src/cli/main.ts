@@ -2,8 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config-error.js';
 import { ExportFileError } from '../ingest/export-file.js';
 import { IngestAbortedError } from '../ingest/ingest-pipeline.js';
-import { IngestLockedError } from '../ingest/run-ingest.js';
+import { IngestLockedError, IngestOptionsMismatchError } from '../ingest/run-ingest.js';
 import { RunNotFoundError } from '../report/build-report.js';
+import { ReportWriteError } from '../report/report-files.js';
 import { CliError, EXIT, processIo, writeLine, type CliIo, type ExitCode } from './cli-io.js';
 import { demoCommand } from './demo-command.js';
 import { ingestCommand } from './ingest-command.js';
@@ -58,7 +59,7 @@ function reportError(error: unknown, io: CliIo): ExitCode {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
     return EXIT.usage;
   }
-  if (error instanceof ConfigError || error instanceof ExportFileError || error instanceof IngestLockedError || error instanceof RunNotFoundError) {
+  if (error instanceof ConfigError || error instanceof ExportFileError || error instanceof IngestLockedError || error instanceof IngestOptionsMismatchError || error instanceof RunNotFoundError || error instanceof ReportWriteError) {
     writeLine(io.stderr, `sta-migrate: ${error.message}`);
     return EXIT.usage;
   }

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { checkReportDir } from '../report/report-files.js';
 import { buildReport } from '../report/build-report.js';
 import { exitCodeFor } from '../report/report-record.js';
 import { verifyRun } from '../report/verify-run.js';
@@ -23,6 +24,7 @@ export function reportCommand(io: CliIo, setExit: (code: ExitCode) => void): Com
       const valid = validateRunId(runId);
       if (!valid.ok) throw new CliError(valid.reason, EXIT.usage);
       const config = configFor(io, flags.verify ? ['STA_BASE_URL', 'STA_API_KEY'] : [], { REPORT_DIR: flags.out }, { REPORT_DIR: '--out' });
+      await checkReportDir(config.report.dir);
       const rt = new Runtime(config, io);
       try {
         const [redis, runStore, queue] = [await rt.redis(), await rt.runStore(), await rt.queue()];

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { checkReportDir } from '../report/report-files.js';
 import type { CliIo, ExitCode } from './cli-io.js';
 import { executeRun } from './run-flow.js';
 import { Runtime } from './runtime.js';
@@ -30,6 +31,7 @@ export function runCommand(io: CliIo, setExit: (code: ExitCode) => void): Comman
       const rt = new Runtime(config, io, { interactive: true });
       try {
         const prepared = await prepareIngest(paths, flags, config, new Date());
+        await checkReportDir(config.report.dir);
         await rt.redis();
         await rt.checkStaReachable();
         const result = await executeRun(rt, { prepared, maxWaiting: flags.maxWaiting, verify: flags.verify });

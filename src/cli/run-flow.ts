@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Queue } from 'bullmq';
 import { IngestAbortedError, type IngestEvent } from '../ingest/ingest-pipeline.js';
 import { runIngest } from '../ingest/run-ingest.js';
+import type { ImportJobData } from '../queue/import-queue.js';
 import { buildReport, type BuiltReport } from '../report/build-report.js';
 import { exitCodeFor } from '../report/report-record.js';
 import { verifyRun } from '../report/verify-run.js';
@@ -30,6 +32,14 @@ export interface RunFlowResult {
 }
 
 const POLL_MS = 250;
+/** Polls (× POLL_MS) with records pending and nothing left in the queue before the run stops waiting. */
+const STRANDED_POLLS = 12;
+
+/** No job of any run is waiting, running, delayed or paused. */
+async function queueIsEmpty(queue: Queue<ImportJobData>): Promise<boolean> {
+  const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+  return Object.values(counts).every((count) => count === 0);
+}
 
 /**
  * A one-off migration: ingest + in-process workers + wait until every job of the run has an
@@ -102,6 +112,8 @@ export async function executeRun(rt: Runtime, params: RunFlowParams): Promise<Ru
   );
 
   let breakerReason: string | null = null;
+  let emptyPolls = 0;
+  let stranded = 0;
   for (;;) {
     const counts = await runStore.getCounts(runId);
     progress.update({
@@ -118,6 +130,18 @@ export async function executeRun(rt: Runtime, params: RunFlowParams): Promise<Ru
     }
     if (state.interrupted) break;
     if (state.ingestDone && counts.pending === 0) break;
+    if (state.ingestDone && (await queueIsEmpty(queue))) {
+      // Records without an outcome while the queue holds no job at all: they can never finish
+      // (a job lost to an evicting Redis, an outcome write that failed). Wait a little in case an
+      // outcome is in flight, then stop; the report lists them as failed in the queue or lost.
+      emptyPolls += 1;
+      if (emptyPolls >= STRANDED_POLLS) {
+        stranded = counts.pending;
+        break;
+      }
+    } else {
+      emptyPolls = 0;
+    }
     await sleep(POLL_MS);
   }
   await ingest;
@@ -165,9 +189,12 @@ export async function executeRun(rt: Runtime, params: RunFlowParams): Promise<Ru
     },
     runId,
   );
-  const note = interrupted !== null
-    ? `Interrupted (${interrupted}). Records not finished are pending; continue with the same command and --run ${runId}.`
-    : params.note;
+  const strandedNote =
+    stranded > 0 ? `${stranded} record(s) have no outcome and no job left in the queue (see the report: failed in the queue, or lost).` : undefined;
+  const note =
+    interrupted !== null
+      ? `Interrupted (${interrupted}). Records not finished are pending; continue with the same command and --run ${runId}.`
+      : [strandedNote, params.note].filter(Boolean).join('\n') || undefined;
   writeLine(rt.io.stdout, formatSummary({ runId, summary: report.summary, groups: report.groups, paths: report.paths, verified: verify, ...(note ? { note } : {}) }));
   return { exitCode: interrupted !== null ? EXIT.problems : exitCodeFor(report.summary), report };
 }

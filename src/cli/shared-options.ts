@@ -78,7 +78,11 @@ export async function prepareIngest(paths: readonly string[], flags: IngestFlags
 
   const files: ExportFile[] = [];
   for (const path of paths) {
-    files.push(await inspectExportFile(path, { map, ...(flags.format ? { format: flags.format as ExportFormat } : {}) }));
+    const file = await inspectExportFile(path, { map, ...(flags.format ? { format: flags.format as ExportFormat } : {}) });
+    const twin = files.find((other) => other.sha256 === file.sha256);
+    // A run knows a file by its content: a second copy would be taken for a re-run of the first.
+    if (twin) throw new CliError(`${twin.path} and ${file.path} have the same content; pass one of them`, EXIT.usage);
+    files.push(file);
   }
   const preflight = {
     rpId: flags.rpId ?? null,

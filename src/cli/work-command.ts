@@ -8,7 +8,7 @@ import { configFor, positiveInt } from './shared-options.js';
 interface WorkFlags {
   readonly concurrency?: string;
   readonly rateLimit?: string;
-  readonly shutdownTimeout: string;
+  readonly shutdownTimeout: number;
   readonly lockDurationMs?: number;
 }
 
@@ -17,7 +17,7 @@ export function workCommand(io: CliIo, setExit: (code: ExitCode) => void): Comma
     .description('long-running worker: imports queued jobs of every run; run any number, on any hosts, against one Redis')
     .option('--concurrency <n>', 'jobs in flight in this process (WORKER_CONCURRENCY)')
     .option('--rate-limit <perSecond>', 'requests per second STA allows, all workers together (STA_RATE_LIMIT)')
-    .option('--shutdown-timeout <ms>', 'on SIGTERM/SIGINT, how long in-flight jobs get to finish', '30000')
+    .option('--shutdown-timeout <ms>', 'on SIGTERM/SIGINT, how long in-flight jobs get to finish', positiveInt, 30_000)
     // For tests and tuning (hidden): how long a job's lock outlives a worker that stopped renewing
     // it — a SIGKILLed worker's jobs go to another worker after about this long (default 30000).
     .addOption(new Option('--lock-duration-ms <ms>', 'job lock duration and stalled-job check interval, ms').argParser(positiveInt).hideHelp())
@@ -56,8 +56,7 @@ export function workCommand(io: CliIo, setExit: (code: ExitCode) => void): Comma
           });
         });
         rt.logger.info({ signal }, 'stopping: no new jobs start; in-flight requests finish');
-        const timeoutMs = Number(flags.shutdownTimeout);
-        const result = await closeWorkerGracefully(worker, Number.isFinite(timeoutMs) && timeoutMs > 0 ? timeoutMs : 30_000);
+        const result = await closeWorkerGracefully(worker, flags.shutdownTimeout);
         if (result === 'forced') await sta.destroy();
         rt.logger.info({ result }, result === 'drained' ? 'worker stopped cleanly' : 'shutdown timeout: unfinished jobs went back to the queue for another worker');
         setExit(EXIT.ok);

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Config, LogLevel, RequirableSetting } from './config.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
 import { Secret } from './secret.js';
+import { redactRedisUrl } from '../redis/redact-url.js';
 
 /** Environment-style source of settings. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -144,7 +145,8 @@ export function loadConfig(env: Environment, options: LoadConfigOptions = {}): C
     for (const issue of parsed.error.issues) {
       const variable = String(issue.path[0] ?? 'configuration');
       const raw = merged[variable];
-      const shown = raw === undefined || SECRET_VARIABLES.has(variable) ? '' : ` (got '${truncate(scrub(raw))}')`;
+      const echoed = variable === 'REDIS_URL' && raw !== undefined ? redactRedisUrl(raw) : raw;
+      const shown = echoed === undefined || SECRET_VARIABLES.has(variable) ? '' : ` (got '${truncate(scrub(echoed))}')`;
       issues.push({ setting: settingName(variable), problem: `${issue.message}${shown}` });
     }
   }

@@ -17,7 +17,7 @@ export interface ImportRequest {
 
 /** What the caller knows about earlier attempts of the same job. */
 export interface ImportContext {
-  /** True on the job's first attempt: only then are quick transport retries made. */
+  /** True on the job's first start: only then are quick transport retries made. */
   readonly firstAttempt: boolean;
   /** An earlier attempt of this job may have delivered the POST (it was interrupted, throttled or crashed). */
   readonly earlierAttemptMayHaveSent: boolean;

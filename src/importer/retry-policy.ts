@@ -2,10 +2,11 @@
  * Retry timing, as pure functions (tested without clocks).
  *
  * Layering — one loop per failure kind, never multiplied:
- * - Transport failures (reset, dropped connection, timeout) on a job's FIRST attempt get up to
+ * - Transport failures (reset, dropped connection, timeout) on a job's FIRST start get up to
  *   {@link TRANSPORT_RETRIES} quick in-process retries (p-retry, ~0.2 s and ~0.6 s): a blip costs no
- *   round trip through Redis. Later attempts get none, so the worst case is
+ *   round trip through Redis. Later starts get none, so transient failures cost at worst
  *   (1 + TRANSPORT_RETRIES) + (attempts − 1) requests — 8 with the defaults — not their product.
+ *   (A start interrupted by a 429 or a crash costs the one request it made.)
  * - Everything else transient (5xx, and transport failures that outlast p-retry) fails the BullMQ
  *   attempt; BullMQ re-delivers after {@link backoffDelayMs}.
  * - 429 is neither: the whole queue waits Retry-After and no attempt is spent (the started-attempts

@@ -72,7 +72,7 @@ export async function inspectExportFile(path: string, options: { format?: Export
 /** By extension; otherwise by content: `[` or a multi-line `{` document is JSON, a `{` line is NDJSON, else CSV. */
 export function detectFormat(path: string, head: string): ExportFormat {
   const extension = extname(path).toLowerCase();
-  if (extension === '.csv' || extension === '.tsv') return 'csv';
+  if (extension === '.csv') return 'csv';
   if (extension === '.json') return 'json';
   if (extension === '.ndjson' || extension === '.jsonl') return 'ndjson';
   const text = head.replace(/^\uFEFF/, '').trimStart();

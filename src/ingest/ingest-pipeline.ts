@@ -42,8 +42,8 @@ export interface IngestOptions {
 export class IngestAbortedError extends Error {
   readonly code = 'INGEST_ABORTED';
 
-  constructor() {
-    super('ingest was interrupted; run the same command again to resume where it stopped');
+  constructor(runId: string) {
+    super(`ingest was interrupted; run the same command with --run ${runId} to resume where it stopped`);
     this.name = 'IngestAbortedError';
   }
 }
@@ -62,7 +62,7 @@ export interface IngestTotals {
 export type IngestEvent =
   | { readonly kind: 'file-start'; readonly file: ExportFile; readonly resumeAt: number }
   | { readonly kind: 'file-skipped'; readonly file: ExportFile }
-  | { readonly kind: 'batch'; readonly file: ExportFile; readonly totals: Readonly<IngestTotals>; readonly bytesRead: number | null }
+  | { readonly kind: 'batch'; readonly file: ExportFile; readonly totals: Readonly<IngestTotals> }
   | { readonly kind: 'file-done'; readonly file: ExportFile; readonly records: number };
 
 /**
@@ -115,7 +115,7 @@ export async function ingestFiles(
       await storing;
       storing = storeBatch(prepared, holders, sink, totals).then(async (entries) => {
         await sink.commit(file, entries, checkpoint, done);
-        onEvent({ kind: 'batch', file, totals, bytesRead: null });
+        onEvent({ kind: 'batch', file, totals });
       });
     };
     try {
@@ -126,7 +126,7 @@ export async function ingestFiles(
           await flush(false);
           if (options.signal?.aborted) {
             await storing;
-            throw new IngestAbortedError();
+            throw new IngestAbortedError(options.runId);
           }
         }
       }

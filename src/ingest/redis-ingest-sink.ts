@@ -86,7 +86,7 @@ export class RedisIngestSink implements IngestSink {
     const sleep = this.#options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     let paused = false;
     for (;;) {
-      if (this.#options.signal?.aborted) throw new IngestAbortedError();
+      if (this.#options.signal?.aborted) throw new IngestAbortedError(runId);
       const counts = await this.#store.getCounts(runId);
       // Always let one batch through an empty run, even if it alone is bigger than the mark.
       if (counts.pending === 0 || counts.pending + incoming <= maxWaiting) break;

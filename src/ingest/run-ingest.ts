@@ -32,7 +32,40 @@ export class IngestLockedError extends Error {
   }
 }
 
+/** The run exists and was ingested with other options: mixing them would make its records disagree. */
+export class IngestOptionsMismatchError extends Error {
+  readonly code = 'INGEST_OPTIONS_MISMATCH';
+
+  constructor(runId: string, differences: readonly string[]) {
+    super(`run '${runId}' was ingested with other options (${differences.join('; ')}); use the same options to continue it, or a new --run`);
+    this.name = 'IngestOptionsMismatchError';
+  }
+}
+
 const LOCK_TTL_MS = 60_000;
+
+const OPTION_NAMES: Readonly<Record<keyof RunOptions, string>> = {
+  rpId: '--rp-id',
+  strict: '--strict',
+  defaultTenant: 'STA_TENANT',
+  objectIdFormat: 'STA_OBJECT_ID_FORMAT',
+  map: '--map',
+};
+
+/** What differs between the options a run was created with and these, named as the user sets them. */
+export function optionDifferences(stored: RunOptions, given: RunOptions): string[] {
+  return (Object.keys(OPTION_NAMES) as (keyof RunOptions)[])
+    .filter((key) => canonicalJson(stored[key]) !== canonicalJson(given[key]))
+    .map((key) => `${OPTION_NAMES[key]} was ${canonicalJson(stored[key])}, now ${canonicalJson(given[key])}`);
+}
+
+function canonicalJson(value: unknown): string {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const entries = Object.entries(value).sort(([a], [b]) => a.localeCompare(b));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
 
 /**
  * Ingests files into a run in Redis: creates the run, holds its ingest lock (one writer at a time,
@@ -40,11 +73,17 @@ const LOCK_TTL_MS = 60_000;
  * the queue with backpressure, and marks the run's ingest done.
  *
  * @throws {IngestLockedError} when another process holds the run.
+ * @throws {IngestOptionsMismatchError} when the run exists with other pre-flight options.
  */
 export async function runIngest(deps: RunIngestDeps, params: RunIngestParams): Promise<IngestTotals> {
   const { runId } = params.ingest;
   const token = randomUUID();
-  await deps.runStore.ensureRun(runId, params.runOptions, deps.now());
+  const { existed } = await deps.runStore.ensureRun(runId, params.runOptions, deps.now());
+  if (existed) {
+    const stored = (await deps.runStore.getManifest(runId))?.options;
+    const differences = stored ? optionDifferences(stored, params.runOptions) : [];
+    if (differences.length > 0) throw new IngestOptionsMismatchError(runId, differences);
+  }
   if (!(await deps.runStore.acquireIngestLock(runId, token, LOCK_TTL_MS))) throw new IngestLockedError(runId);
   const keepAlive = setInterval(() => {
     void deps.runStore.extendIngestLock(runId, token, LOCK_TTL_MS).catch(() => undefined);

@@ -1,4 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { redactRedisUrl } from './redact-url.js';
+
+export { redactRedisUrl };
 
 export interface RedisConnectOptions {
   /**
@@ -52,17 +55,6 @@ export async function pingRedis(redis: Redis, url: string, timeoutMs = 3000): Pr
   const problem = await Promise.race([attempt, timeout]);
   clearTimeout(timer);
   return problem === null ? null : `Redis at ${redactRedisUrl(url)} is not reachable: ${problem}`;
-}
-
-/** The URL with any password replaced, for messages and logs. */
-export function redactRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
 }
 
 /**

@@ -105,7 +105,7 @@ async function queueStates(
     const exists = replies[2 * k]?.[1];
     const [failedReason, finishedOn, attemptsStarted] = (replies[2 * k + 1]?.[1] as (string | null)[] | undefined) ?? [];
     if (exists === 0) {
-      result[slot] = { outcome: null, message: 'no job in the queue and no outcome recorded (lost): ingest this run again to re-enqueue it' };
+      result[slot] = { outcome: null, message: 'no job in the queue and no outcome recorded (lost — was Redis evicting or flushed?): import this record again under a new run' };
     } else if (failedReason && finishedOn) {
       result[slot] = {
         outcome: {

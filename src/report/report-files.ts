@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { csvCell } from './csv-cell.js';
 import { FailureGroups, type FailureGroup } from './failure-groups.js';
@@ -76,14 +76,19 @@ export class ReportFiles {
     // never write into each other's files; the last rename wins, whole.
     this.#part = `${randomBytes(4).toString('hex')}.part`;
     this.#recordsPart = join(paths.dir, `.records.json.${this.#part}`);
-    this.#records = createWriteStream(this.#recordsPart, { mode: FILE_MODE });
-    this.#csv = createWriteStream(`${paths.csv}.${this.#part}`, { mode: FILE_MODE });
+    this.#records = partStream(this.#recordsPart);
+    this.#csv = partStream(`${paths.csv}.${this.#part}`);
     this.#csvBuffer.push(`${CSV_COLUMNS.join(',')}\r\n`);
   }
 
+  /** @throws {ReportWriteError} when the folder cannot be created. */
   static async open(baseDir: string, header: ReportHeader): Promise<ReportFiles> {
     const dir = join(baseDir, header.runId);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    try {
+      await makeDirectory(dir);
+    } catch (error: unknown) {
+      throw new ReportWriteError(dir, error);
+    }
     return new ReportFiles(header, { dir, json: join(dir, 'report.json'), csv: join(dir, 'report.csv'), html: join(dir, 'report.html') });
   }
 
@@ -110,7 +115,7 @@ export class ReportFiles {
     );
     // `{ …header, summary, "records": [` + the streamed records + `]}`: summary first, as people read it.
     const jsonPart = `${this.#paths.json}.${this.#part}`;
-    const json = createWriteStream(jsonPart, { mode: FILE_MODE });
+    const json = partStream(jsonPart);
     await writeChunk(json, `${head.slice(0, head.lastIndexOf('}')).trimEnd()},\n  "records": [`);
     for await (const chunk of createReadStream(this.#recordsPart)) await writeChunk(json, chunk as Buffer);
     await writeChunk(json, `${this.#first ? '' : '\n  '}]\n}\n`);
@@ -129,10 +134,14 @@ export class ReportFiles {
       rows: this.#rows.map((row) => row.html),
       truncated: this.#truncated,
     });
-    await writeFile(`${this.#paths.html}.${this.#part}`, html, { mode: FILE_MODE });
-    for (const path of [this.#paths.json, this.#paths.csv, this.#paths.html]) {
-      await chmod(`${path}.${this.#part}`, FILE_MODE);
-      await rename(`${path}.${this.#part}`, path);
+    try {
+      await writeFile(`${this.#paths.html}.${this.#part}`, html, { mode: FILE_MODE });
+      for (const path of [this.#paths.json, this.#paths.csv, this.#paths.html]) {
+        await chmod(`${path}.${this.#part}`, FILE_MODE);
+        await rename(`${path}.${this.#part}`, path);
+      }
+    } catch (error: unknown) {
+      throw new ReportWriteError(this.#paths.dir, error);
     }
     return { paths: this.#paths, summary: this.#summary, groups };
   }
@@ -195,8 +204,77 @@ function csvRow(record: ReportRecord): string {
     .join(',');
 }
 
+/** The report cannot be written (folder not writable, disk full): a configuration problem. */
+export class ReportWriteError extends Error {
+  readonly code = 'REPORT_UNWRITABLE';
+
+  constructor(where: string, cause: unknown) {
+    super(`cannot write the report in ${where}: ${cause instanceof Error ? cause.message : String(cause)} (check REPORT_DIR / --out)`, { cause });
+    this.name = 'ReportWriteError';
+  }
+}
+
+/**
+ * Creates a part file. Its error (EACCES, ENOSPC) is kept on the stream and thrown by the next
+ * write — never an unhandled 'error' event that would take the process down.
+ */
+function partStream(path: string): WriteStream {
+  const stream = createWriteStream(path, { mode: FILE_MODE });
+  stream.on('error', () => undefined);
+  return stream;
+}
+
 async function writeChunk(stream: WriteStream, chunk: string | Buffer): Promise<void> {
-  if (!stream.write(chunk)) await once(stream, 'drain');
+  if (stream.errored) throw new ReportWriteError(String(stream.path), stream.errored);
+  if (!stream.write(chunk)) {
+    try {
+      await once(stream, 'drain');
+    } catch (error: unknown) {
+      throw new ReportWriteError(String(stream.path), error);
+    }
+  }
+}
+
+/**
+ * `mkdir -p`, one level at a time: Node's own recursive mkdir loops forever on some paths (under
+ * /proc, for one) instead of failing.
+ */
+async function makeDirectory(dir: string): Promise<void> {
+  const target = resolve(dir);
+  const missing: string[] = [];
+  for (let current = target; ; current = dirname(current)) {
+    try {
+      if ((await stat(current)).isDirectory()) break;
+      throw Object.assign(new Error(`${current} is not a directory`), { code: 'ENOTDIR' });
+    } catch (error: unknown) {
+      if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
+      missing.push(current);
+      if (dirname(current) === current) break;
+    }
+  }
+  for (const path of missing.reverse()) {
+    try {
+      await mkdir(path, { mode: 0o700 });
+    } catch (error: unknown) {
+      if ((error as { code?: unknown }).code !== 'EEXIST') throw error;
+    }
+  }
+}
+
+/**
+ * Checks that reports can be written under `dir` (creating it), before a run imports anything.
+ *
+ * @throws {ReportWriteError}
+ */
+export async function checkReportDir(dir: string): Promise<void> {
+  const probe = join(dir, `.sta-migrate-write-test-${process.pid}`);
+  try {
+    await makeDirectory(dir);
+    await writeFile(probe, '', { mode: FILE_MODE });
+    await rm(probe, { force: true });
+  } catch (error: unknown) {
+    throw new ReportWriteError(dir, error);
+  }
 }
 
 async function destroy(stream: WriteStream): Promise<void> {
@@ -207,8 +285,11 @@ async function destroy(stream: WriteStream): Promise<void> {
 }
 
 async function end(stream: WriteStream): Promise<void> {
+  if (stream.errored) throw new ReportWriteError(String(stream.path), stream.errored);
   await new Promise<void>((resolve, reject) => {
-    stream.once('error', reject);
+    stream.once('error', (error) => {
+      reject(new ReportWriteError(String(stream.path), error));
+    });
     stream.end(() => {
       resolve();
     });

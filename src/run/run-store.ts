@@ -66,6 +66,11 @@ export interface OutcomeWrite {
   /** Message to keep when this write trips the breaker. */
   readonly breakerReason?: string;
   readonly breakerThreshold: number;
+  /**
+   * Write only if the job has no outcome yet, without touching the breaker: for outcomes the
+   * queue decides (a job BullMQ gave up on, a failure outside STA on the last attempt).
+   */
+  readonly ifAbsent?: boolean;
 }
 
 const CLAIM = new LuaScript(`
@@ -102,10 +107,18 @@ redis.call('HSET', KEYS[4], 'updatedAt', ARGV[3])
 return n - first + 1
 `);
 
-// KEYS: outcomes, counts, breaker. ARGV: jobId, json, name, breakerCode ('' = STA works: reset the streak), threshold, reason, now
+// KEYS: outcomes, counts, breaker. ARGV: jobId, json, name, breakerCode ('' = STA works: reset the
+// streak), threshold, reason, now, ifAbsent ('1': only when the job has no outcome yet; the
+// breaker is left alone — such a write is not something STA said)
 const RECORD_OUTCOME = new LuaScript(`
 local counter = { ['imported'] = 'imported', ['already-imported'] = 'alreadyImported', ['conflict'] = 'conflict', ['failed'] = 'failed' }
 local prev = redis.call('HGET', KEYS[1], ARGV[1])
+if ARGV[8] == '1' then
+  if prev then return { 0, 0 } end
+  redis.call('HINCRBY', KEYS[2], counter[ARGV[3]], 1)
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  return { 1, 0 }
+end
 local prevName = nil
 if prev then prevName = cjson.decode(prev)['outcome'] end
 local name = ARGV[3]
@@ -301,6 +314,7 @@ export class RunStore {
         write.breakerThreshold,
         write.breakerReason ?? write.breakerCode ?? '',
         now.toISOString(),
+        write.ifAbsent ? '1' : '0',
       ],
     )) as [number, number];
     return { written: reply[0] === 1, tripped: reply[1] === 1 };

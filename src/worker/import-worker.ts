@@ -66,6 +66,7 @@ export function startImportWorker(options: ImportWorkerOptions): Worker<ImportJo
       await queue.pause();
     },
     breakerTripped: async () => (await runStore.getBreaker()).tripped,
+    pauseQueue: () => queue.pause(),
     maxStartedAttempts,
     logger,
     now,
@@ -88,24 +89,26 @@ export function startImportWorker(options: ImportWorkerOptions): Worker<ImportJo
     logger.error({ error: error.message }, 'worker error');
   });
   worker.on('failed', (job, error) => {
-    // Jobs failed by BullMQ itself (stalled or started too often) never reach the handler, so
-    // nothing wrote their outcome: write it here, or `run` would wait for them forever. (The
-    // ledger keeps a success that an earlier start already recorded.)
-    if (!job?.id || !BULLMQ_GAVE_UP.test(error.message)) return;
-    logger.warn({ jobId: job.id, runId: job.data.runId, error: error.message }, 'job failed by BullMQ');
+    // A job that failed for good must have an outcome, or `run` would wait for it forever. The
+    // handler writes one for everything STA answered; this covers what it could not: jobs BullMQ
+    // failed itself (stalled or started too often, never reaching the handler) and last attempts
+    // that failed outside STA. Written only if absent: STA's own message is never overwritten.
+    if (!job?.id || (job.finishedOn === undefined && !BULLMQ_GAVE_UP.test(error.message))) return;
+    const gaveUp = BULLMQ_GAVE_UP.test(error.message);
+    if (gaveUp) logger.warn({ jobId: job.id, runId: job.data.runId, error: error.message }, 'job failed by BullMQ');
     const outcome = {
       outcome: 'failed' as const,
       httpStatus: null,
-      message: `The queue gave up on the job: ${error.message} (a worker died or hung while holding it).`,
+      message: gaveUp ? `The queue gave up on the job: ${error.message} (a worker died or hung while holding it).` : `Failed outside STA: ${error.message}`,
       attempts: job.attemptsStarted,
       staId: null,
       staState: null,
       at: now().toISOString(),
     };
     runStore
-      .recordOutcome(job.data.runId, { jobId: job.id, outcome, breakerCode: null, breakerThreshold: BREAKER_THRESHOLD }, now())
+      .recordOutcome(job.data.runId, { jobId: job.id, outcome, breakerCode: null, breakerThreshold: BREAKER_THRESHOLD, ifAbsent: true }, now())
       .catch((writeError: unknown) => {
-        logger.error({ jobId: job.id, error: writeError instanceof Error ? writeError.message : String(writeError) }, 'could not record the outcome of a job BullMQ failed');
+        logger.error({ jobId: job.id, error: writeError instanceof Error ? writeError.message : String(writeError) }, 'could not record the outcome of a failed job');
       });
   });
   return worker;

@@ -42,7 +42,7 @@ describe('circuit breaker', () => {
     const { sim, harness } = await setup({ tenants: [{ code: TENANT, importDisabled: true }] });
     const { failed, left, reason } = await runUntilTripped(harness);
 
-    expect(reason).toBe(STA_MESSAGES.importDisabled);
+    expect(reason).toBe(`tenant ‘${TENANT}’: ${STA_MESSAGES.importDisabled}`);
     expect(await harness.queue.isPaused()).toBe(true);
     expect(failed).toBeGreaterThanOrEqual(BREAKER_THRESHOLD);
     // Only jobs whose answer came before the trip are failed; later ones go back to the queue.
@@ -50,14 +50,14 @@ describe('circuit breaker', () => {
     expect(failed + left).toBe(JOBS);
     expect(Object.keys(sim.stats().requests.byStatus)).toEqual(['403']);
     const breaker = await harness.runStore.getBreaker();
-    expect(breaker).toMatchObject({ tripped: true, code: 'import-disabled', reason: STA_MESSAGES.importDisabled });
+    expect(breaker).toMatchObject({ tripped: true, code: 'import-disabled', reason: `tenant ‘${TENANT}’: ${STA_MESSAGES.importDisabled}` });
   });
 
   it('stops the run after BREAKER_THRESHOLD 401s for a bad API key', async () => {
     const { sim, harness } = await setup({}, { apiKey: 'not-the-key' });
     const { failed, left, reason } = await runUntilTripped(harness);
 
-    expect(reason).toBe(STA_MESSAGES.invalidCredentials);
+    expect(reason).toBe(`tenant ‘${TENANT}’: ${STA_MESSAGES.invalidCredentials}`);
     expect(await harness.queue.isPaused()).toBe(true);
     expect(failed).toBeGreaterThanOrEqual(BREAKER_THRESHOLD);
     expect(failed).toBeLessThanOrEqual(BREAKER_THRESHOLD + CONCURRENCY);
