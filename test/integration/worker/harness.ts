@@ -60,6 +60,8 @@ export interface HarnessOptions {
   readonly record?: boolean;
   /** Start the worker at once (default) or later with {@link WorkerHarness.startWorker}. */
   readonly startWorker?: boolean;
+  /** Make every request fail before it is sent, outside STA (as a Redis outage in the limiter would). */
+  readonly failBeforeRequest?: string;
 }
 
 /** A job to enqueue: a user and (optionally) the registration to import for them. */
@@ -109,7 +111,10 @@ export class WorkerHarness {
       apiKey: new Secret(options.apiKey ?? 'sim-key'),
       objectIdFormat: 'base64',
       timeoutMs: options.staTimeoutMs ?? 5000,
-      beforeRequest: () => limiter.acquire(),
+      beforeRequest: async () => {
+        if (options.failBeforeRequest !== undefined) throw new Error(options.failBeforeRequest);
+        await limiter.acquire();
+      },
       onCall: (event) => {
         if (options.record === false) return;
         const endedAtMs = performance.now();

@@ -4,7 +4,7 @@ import { STA_MESSAGES, staMessage } from '../../../src/sta/documented-messages.j
 import { TRANSPORT_RETRIES } from '../../../src/importer/retry-policy.js';
 import { DEFAULT_ATTEMPTS } from '../../../src/queue/import-queue.js';
 import { authenticatorsPath, createBody, simRequest } from '../../helpers/sim-http.js';
-import { registration, TENANT, userId, WorkerHarness, type HarnessOptions } from './harness.js';
+import { registration, RUN_ID, TENANT, userId, WorkerHarness, type HarnessOptions } from './harness.js';
 
 const ALICE = userId('alice');
 const BOB = userId('bob');
@@ -158,6 +158,19 @@ describe('transient failures', () => {
     expect(sim.stats().requests.byStatus).toEqual({ dropped: 1 + TRANSPORT_RETRIES + DEFAULT_ATTEMPTS - 1 });
     // p-retry only inside the first BullMQ attempt: one activation per attempt, no more.
     expect(harness.activations.map((activation) => activation.attemptsMade)).toEqual([0, 1, 2, 3, 4, 5]);
+    await expect.poll(() => harness.queue.getJobState(jobId)).toBe('failed');
+  });
+
+  it('writes a failed outcome when the last attempt fails outside STA, so the run does not wait for it forever', async () => {
+    const { sim, harness } = await setup({}, { backoff: { baseMs: 20, maxMs: 40 }, failBeforeRequest: 'limiter unavailable (Redis down)' });
+    const [jobId = ''] = await harness.enqueue([{ userId: ALICE }]);
+    await harness.waitForOutcomes(1);
+
+    const outcome = await harness.outcome(jobId);
+    expect(outcome).toMatchObject({ outcome: 'failed', httpStatus: null, attempts: DEFAULT_ATTEMPTS });
+    expect(outcome.message).toBe('Failed outside STA: limiter unavailable (Redis down)');
+    expect(sim.stats().requests.total).toBe(0);
+    expect((await harness.runStore.getCounts(RUN_ID)).pending).toBe(0);
     await expect.poll(() => harness.queue.getJobState(jobId)).toBe('failed');
   });
 });
