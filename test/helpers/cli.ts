@@ -37,9 +37,17 @@ export interface StartedCli {
   output(): { stdout: string; stderr: string };
 }
 
+/** Children still running: killed when the test process exits, so a timed-out test leaves none behind. */
+const running = new Set<ChildProcessByStdio<null, Readable, Readable>>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Starts the CLI; await `result` for the end, or {@link waitForOutput} for a line. */
 export function startCli(args: readonly string[], options: CliOptions = {}): StartedCli {
   const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? REPO_ROOT, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
